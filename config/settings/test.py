@@ -1,0 +1,7 @@
+"""The test profile: the same wiring as dev, faster password hashing."""
+
+from config.settings.dev import *
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Unit tests use the in-memory channel layer; integration tests start real daphne and Redis.
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

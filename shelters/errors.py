@@ -1,0 +1,62 @@
+"""One error type for the domain and one JSON shape for every API error.
+
+Every API error body is {"error": {"code": ..., "message": ..., "fields": {name: [messages]}}}.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A request the domain refuses, with a message a shelter manager can act on."""
+
+    def __init__(self, message, *, code: str = "invalid", field: str | None = None, status_code: int = 400):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+        self.field = field
+        self.status_code = status_code
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            str(key): [str(item) for item in (value if isinstance(value, list) else [value])]
+            for key, value in detail.items()
+        }
+    return {}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        fields = {exc.field: [str(exc.message)]} if exc.field else {}
+        body = {"error": {"code": exc.code, "message": str(exc.message), "fields": fields}}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = (
+            _flatten(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": [str(m) for m in exc.detail]}
+        )
+        first = next(iter(fields.items()), None)
+        message = f"{first[0]}: {first[1][0]}" if first else str(_("Invalid input."))
+        response.data = {"error": {"code": "invalid", "message": message, "fields": fields}}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"error": {"code": code, "message": str(detail), "fields": {}}}
+    return response

@@ -1,0 +1,362 @@
+"""Shelters, the people who shelter in them, and who did what.
+
+Writes go through `shelters.services`; reads of personal data through `shelters.policy`.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class DataSource(models.TextChoices):
+    """Where a row came from, so sample and replayed data can be shown as such and removed."""
+
+    REAL = "real", _("Real")
+    SAMPLE = "sample", _("Sample data")
+    REPLAY = "replay", _("Replay")
+
+
+class Role(models.TextChoices):
+    HQ = "hq", _("Disaster HQ staff")
+    MANAGER = "manager", _("Shelter manager")
+    OFFICIAL = "official", _("City official")
+    ADMIN = "admin", _("System administrator")
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
+    managed_shelters = models.ManyToManyField(
+        "Shelter",
+        blank=True,
+        related_name="managers",
+        verbose_name=_("managed shelters"),
+        help_text=_("Shelters a shelter manager may operate."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class Facility(models.Model):
+    """A facility a shelter may offer (barrier-free, pets, generator...). Editable in the admin."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name (Japanese)"), max_length=64)
+    name_en = models.CharField(_("name (English)"), max_length=64)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShelterStatus(models.TextChoices):
+    # The national values: 未開設 → 開設 → 満員 → 閉鎖.
+    STANDBY = "standby", pgettext_lazy("shelter status", "Standby")
+    OPEN = "open", pgettext_lazy("shelter status", "Open")
+    FULL = "full", pgettext_lazy("shelter status", "Full")
+    CLOSED = "closed", pgettext_lazy("shelter status", "Closed")
+
+
+class ShelterKind(models.TextChoices):
+    GENERAL = "general", _("General shelter")
+    WELFARE = "welfare", _("Welfare shelter")
+
+
+HAZARD_FIELDS = (
+    "hazard_flood",
+    "hazard_landslide",
+    "hazard_storm_surge",
+    "hazard_earthquake",
+    "hazard_tsunami",
+    "hazard_large_fire",
+    "hazard_inland_flood",
+    "hazard_volcano",
+)
+
+
+class Shelter(models.Model):
+    # Registry fields follow the municipal standard open data (指定緊急避難場所一覧) and GSI's list.
+    code = models.CharField(_("ID"), max_length=64, unique=True)
+    common_id = models.CharField(_("common ID"), max_length=64, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_kana = models.CharField(_("name (kana)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    municipality_code = models.CharField(_("local government code"), max_length=6, blank=True)
+    town_id = models.CharField(_("town ID"), max_length=16, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    prefecture = models.CharField(_("prefecture"), max_length=16, blank=True)
+    city = models.CharField(_("city"), max_length=32, blank=True)
+    town = models.CharField(_("town"), max_length=64, blank=True)
+    block = models.CharField(_("block and number"), max_length=64, blank=True)
+    building = models.CharField(_("building"), max_length=128, blank=True)
+    district = models.CharField(_("district"), max_length=64, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    elevation = models.DecimalField(_("elevation (m)"), max_digits=7, decimal_places=1, null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    hazard_flood = models.BooleanField(_("flood"), default=False)
+    hazard_landslide = models.BooleanField(_("landslide, debris flow"), default=False)
+    hazard_storm_surge = models.BooleanField(_("storm surge"), default=False)
+    hazard_earthquake = models.BooleanField(_("earthquake"), default=False)
+    hazard_tsunami = models.BooleanField(_("tsunami"), default=False)
+    hazard_large_fire = models.BooleanField(_("large fire"), default=False)
+    hazard_inland_flood = models.BooleanField(_("inland flooding"), default=False)
+    hazard_volcano = models.BooleanField(_("volcanic phenomena"), default=False)
+    kind = models.CharField(_("kind"), max_length=16, choices=ShelterKind.choices, default=ShelterKind.GENERAL)
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True, help_text=_("Indoor capacity."))
+    capacity_text = models.CharField(_("capacity as published"), max_length=200, blank=True)
+    target_associations = models.CharField(_("target neighbourhood associations"), max_length=500, blank=True)
+    facilities = models.ManyToManyField(Facility, blank=True, related_name="shelters", verbose_name=_("facilities"))
+
+    status = models.CharField(_("status"), max_length=16, choices=ShelterStatus.choices, default=ShelterStatus.STANDBY)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Kept equal to the number of open stays by the stay services, in the same transaction, under
+    # the shelter's row lock; tests check the equality under concurrency.
+    occupancy = models.PositiveIntegerField(_("evacuees inside"), default=0)
+    outside_count = models.PositiveIntegerField(_("evacuees outside the shelter"), default=0)
+
+    source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("shelter")
+        verbose_name_plural = _("shelters")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gte=0), name="shelter_capacity_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def occupancy_ratio(self) -> float | None:
+        if not self.capacity:
+            return None
+        return self.occupancy / self.capacity
+
+    @property
+    def accepts_check_ins(self) -> bool:
+        return self.status in (ShelterStatus.OPEN, ShelterStatus.FULL)
+
+
+class ShelterStatusChange(models.Model):
+    shelter = models.ForeignKey(Shelter, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=16, choices=ShelterStatus.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=ShelterStatus.choices)
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    changed_at = models.DateTimeField(_("changed at"), db_index=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    automatic = models.BooleanField(_("automatic"), default=False)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("shelter status change")
+        verbose_name_plural = _("shelter status changes")
+
+
+class SupportCategory(models.Model):
+    """A kind of support need (要配慮). The list is configurable in the admin."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name (Japanese)"), max_length=64)
+    name_en = models.CharField(_("name (English)"), max_length=64)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("support category")
+        verbose_name_plural = _("support categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Not stated")
+
+
+class Household(models.Model):
+    representative = models.ForeignKey(
+        "Evacuee",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("representative"),
+    )
+    source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return f"{_('household')} #{self.pk}"
+
+
+class Evacuee(models.Model):
+    # Keyed by the City OS common ID (地域ID) when known; otherwise by a local walk-in ID.
+    city_os_id = models.CharField(_("City OS ID"), max_length=64, null=True, blank=True, unique=True)
+    walk_in_id = models.CharField(_("walk-in ID"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_kana = models.CharField(_("name (kana)"), max_length=100, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("household"),
+    )
+    requires_evacuation_support = models.BooleanField(
+        _("person requiring evacuation support"), default=False, help_text=_("避難行動要支援者")
+    )
+    source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name_kana", "name", "id"]
+        verbose_name = _("evacuee")
+        verbose_name_plural = _("evacuees")
+        indexes = [
+            models.Index(fields=["name_kana"]),
+            models.Index(fields=["phone"]),
+        ]
+
+    def __str__(self) -> str:
+        # Deliberately not the name: a model's str ends up in logs and error reports.
+        return f"{_('evacuee')} #{self.pk}"
+
+
+class SupportNeed(models.Model):
+    evacuee = models.ForeignKey(Evacuee, on_delete=models.CASCADE, related_name="support_needs")
+    category = models.ForeignKey(SupportCategory, on_delete=models.PROTECT, related_name="+")
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("support need")
+        verbose_name_plural = _("support needs")
+        constraints = [
+            models.UniqueConstraint(fields=["evacuee", "category"], name="support_need_once_per_category"),
+        ]
+
+
+class StayMode(models.TextChoices):
+    INSIDE = "inside", _("In the shelter")
+    AT_HOME = "at_home", _("At home (supported by the shelter)")
+    IN_CAR = "in_car", _("In a car (supported by the shelter)")
+
+
+class Destination(models.TextChoices):
+    HOME = "home", _("Home")
+    OTHER_SHELTER = "other_shelter", _("Another shelter")
+    HOSPITAL = "hospital", _("Hospital")
+    RELATIVES = "relatives", _("Relatives or friends")
+    TEMPORARY_HOUSING = "temporary_housing", _("Temporary housing")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class CheckIn(models.Model):
+    """One check-in action at the desk: one person or a whole household.
+
+    Its idempotency key makes a retried request return the stays it already made.
+    """
+
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    shelter = models.ForeignKey(Shelter, on_delete=models.PROTECT, related_name="+")
+    performed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    performed_at = models.DateTimeField()
+
+
+class Stay(models.Model):
+    evacuee = models.ForeignKey(Evacuee, on_delete=models.PROTECT, related_name="stays")
+    shelter = models.ForeignKey(Shelter, on_delete=models.PROTECT, related_name="stays")
+    check_in = models.ForeignKey(CheckIn, on_delete=models.PROTECT, null=True, related_name="stays")
+    mode = models.CharField(_("where"), max_length=16, choices=StayMode.choices, default=StayMode.INSIDE)
+    checked_in_at = models.DateTimeField(_("checked in at"))
+    checked_in_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    checked_out_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    destination = models.CharField(_("destination"), max_length=32, choices=Destination.choices, blank=True)
+    destination_shelter = models.ForeignKey(Shelter, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
+
+    class Meta:
+        ordering = ["-checked_in_at", "-id"]
+        verbose_name = _("stay")
+        verbose_name_plural = _("stays")
+        constraints = [
+            # At most one open stay per person, whatever the shelter.
+            models.UniqueConstraint(
+                fields=["evacuee"], condition=Q(checked_out_at__isnull=True), name="one_open_stay_per_evacuee"
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=models.F("checked_in_at")),
+                name="stay_checked_out_after_check_in",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_out_at__isnull=True) | ~Q(destination=""),
+                name="stay_closed_with_destination",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shelter", "checked_out_at"]),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.checked_out_at is None
+
+
+class AuditEntry(models.Model):
+    """Who wrote what, when. Details hold ids and field names, never personal values."""
+
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+
+class PersonalDataAccess(models.Model):
+    """A view of a person's details, so a resident can later see who looked at their data."""
+
+    viewer = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    evacuee = models.ForeignKey(Evacuee, on_delete=models.CASCADE, related_name="accesses")
+    purpose = models.CharField(max_length=64)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")

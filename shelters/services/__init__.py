@@ -1,0 +1,33 @@
+"""Every write in the shelters app goes through a function exported here."""
+
+from shelters.services.audit import audit_record
+from shelters.services.stays import (
+    STATUS_TRANSITIONS,
+    CheckInResult,
+    PersonData,
+    evacuee_register,
+    evacuee_update,
+    household_register,
+    household_set_members,
+    shelter_status_change,
+    stay_check_in,
+    stay_check_out,
+    stay_transfer,
+    walk_in_register_and_check_in,
+)
+
+__all__ = [
+    "STATUS_TRANSITIONS",
+    "CheckInResult",
+    "PersonData",
+    "audit_record",
+    "evacuee_register",
+    "evacuee_update",
+    "household_register",
+    "household_set_members",
+    "shelter_status_change",
+    "stay_check_in",
+    "stay_check_out",
+    "stay_transfer",
+    "walk_in_register_and_check_in",
+]

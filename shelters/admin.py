@@ -1,0 +1,82 @@
+"""The Django admin for master data: shelters' registry, facilities, support categories, users.
+
+Operational data (stays, status) is changed through the desk and the API, whose services keep
+occupancy and the history right, so the admin shows it read-only.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from shelters.models import (
+    AuditEntry,
+    Facility,
+    PersonalDataAccess,
+    Shelter,
+    ShelterStatusChange,
+    Stay,
+    SupportCategory,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = (*BaseUserAdmin.fieldsets, (_("Shelter operations"), {"fields": ("role", "managed_shelters")}))
+    list_display = ("username", "role", "is_active", "is_staff")
+    list_filter = ("role", "is_active")
+    filter_horizontal = ("managed_shelters", "groups", "user_permissions")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Shelter)
+class ShelterAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "status", "occupancy", "capacity", "source")
+    list_filter = ("status", "kind", "source")
+    search_fields = ("code", "common_id", "name", "name_kana", "address")
+    filter_horizontal = ("facilities",)
+    readonly_fields = ("status", "opened_at", "closed_at", "occupancy", "outside_count", "created_at", "updated_at")
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "sort_order")
+
+
+@admin.register(SupportCategory)
+class SupportCategoryAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "sort_order", "active")
+    list_editable = ("sort_order", "active")
+
+
+@admin.register(ShelterStatusChange)
+class ShelterStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = ("shelter", "from_status", "to_status", "changed_by", "changed_at", "automatic")
+    list_filter = ("to_status", "automatic")
+
+
+@admin.register(Stay)
+class StayAdmin(ReadOnlyAdmin):
+    list_display = ("id", "evacuee_id", "shelter", "mode", "checked_in_at", "checked_out_at", "destination")
+    list_filter = ("mode", "destination", "source")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "actor", "action", "object_type", "object_id")
+    list_filter = ("action",)
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
+    list_display = ("at", "viewer", "evacuee_id", "purpose")

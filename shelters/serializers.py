@@ -1,0 +1,214 @@
+"""API shapes. Input serializers validate; output serializers present. No writes here."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from shelters.models import (
+    HAZARD_FIELDS,
+    Destination,
+    Evacuee,
+    Household,
+    Sex,
+    Shelter,
+    ShelterStatus,
+    ShelterStatusChange,
+    Stay,
+    StayMode,
+)
+from shelters.services import PersonData
+
+
+class ShelterSerializer(serializers.ModelSerializer):
+    facilities = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    hazards = serializers.SerializerMethodField()
+    support_counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shelter
+        fields = [
+            "id",
+            "code",
+            "common_id",
+            "name",
+            "name_kana",
+            "name_en",
+            "municipality_code",
+            "address",
+            "district",
+            "latitude",
+            "longitude",
+            "elevation",
+            "phone",
+            "kind",
+            "capacity",
+            "capacity_text",
+            "target_associations",
+            "facilities",
+            "hazards",
+            "status",
+            "opened_at",
+            "closed_at",
+            "occupancy",
+            "outside_count",
+            "support_counts",
+            "source",
+        ]
+
+    def get_hazards(self, shelter: Shelter) -> list[str]:
+        return [field.removeprefix("hazard_") for field in HAZARD_FIELDS if getattr(shelter, field)]
+
+    def get_support_counts(self, shelter: Shelter) -> dict[str, int]:
+        return self.context.get("support_counts", {}).get(shelter.pk, {})
+
+
+class StatusChangeInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ShelterStatus.choices)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ShelterStatusChangeSerializer(serializers.ModelSerializer):
+    changed_by = serializers.SlugRelatedField(read_only=True, slug_field="username")
+
+    class Meta:
+        model = ShelterStatusChange
+        fields = ["id", "from_status", "to_status", "changed_by", "changed_at", "reason", "automatic"]
+
+
+class SupportNeedField(serializers.Serializer):
+    category = serializers.CharField(source="category.code")
+    notes = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class OpenStaySummary(serializers.Serializer):
+    id = serializers.IntegerField()
+    shelter = serializers.IntegerField(source="shelter_id")
+    shelter_name = serializers.CharField(source="shelter.name")
+    mode = serializers.CharField()
+    checked_in_at = serializers.DateTimeField()
+
+
+class EvacueeSerializer(serializers.ModelSerializer):
+    support_needs = SupportNeedField(many=True, read_only=True)
+    current_stay = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evacuee
+        fields = [
+            "id",
+            "city_os_id",
+            "walk_in_id",
+            "name",
+            "name_kana",
+            "birth_date",
+            "sex",
+            "address",
+            "phone",
+            "household",
+            "requires_evacuation_support",
+            "support_needs",
+            "current_stay",
+            "source",
+        ]
+
+    def get_current_stay(self, evacuee: Evacuee) -> dict | None:
+        open_stays = getattr(evacuee, "open_stays", None)
+        if open_stays is None:
+            open_stays = list(evacuee.stays.filter(checked_out_at__isnull=True).select_related("shelter"))
+        return OpenStaySummary(open_stays[0]).data if open_stays else None
+
+
+class PersonInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    name_kana = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    birth_date = serializers.DateField(required=False, allow_null=True, default=None)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, default=Sex.UNKNOWN)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    city_os_id = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True, default=None)
+    requires_evacuation_support = serializers.BooleanField(required=False, default=False)
+    support_needs = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=500),
+        required=False,
+        default=dict,
+        help_text=_("Support need category code -> notes."),
+    )
+
+    def to_person(self) -> PersonData:
+        return PersonData(**self.validated_data)
+
+
+class EvacueeUpdateInput(PersonInput):
+    """A partial update: only the fields sent change."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+        for field in self.fields.values():
+            field.default = serializers.empty
+
+
+class HouseholdInput(serializers.Serializer):
+    members = PersonInput(many=True, allow_empty=False)
+
+    def to_members(self) -> list[PersonData]:
+        return [PersonData(**member) for member in self.validated_data["members"]]
+
+
+class HouseholdMemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Evacuee
+        fields = ["id", "name", "name_kana"]
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Household
+        fields = ["id", "representative", "members", "source"]
+
+    def get_members(self, household: Household) -> list[dict]:
+        visible = self.context["visible_member_ids"]
+        return [
+            HouseholdMemberSerializer(member).data for member in household.members.all() if member.pk in visible
+        ]
+
+
+class StaySerializer(serializers.ModelSerializer):
+    evacuee_name = serializers.CharField(source="evacuee.name", read_only=True)
+
+    class Meta:
+        model = Stay
+        fields = [
+            "id",
+            "evacuee",
+            "evacuee_name",
+            "shelter",
+            "mode",
+            "checked_in_at",
+            "checked_out_at",
+            "destination",
+            "destination_shelter",
+            "source",
+        ]
+
+
+class CheckInInput(serializers.Serializer):
+    shelter = serializers.IntegerField()
+    evacuees = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    household = serializers.IntegerField(required=False, allow_null=True, default=None)
+    mode = serializers.ChoiceField(choices=StayMode.choices, required=False, default=StayMode.INSIDE)
+    idempotency_key = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if not data["evacuees"] and not data["household"]:
+            raise serializers.ValidationError({"evacuees": [_("Give the people to check in, or a household.")]})
+        return data
+
+
+class CheckOutInput(serializers.Serializer):
+    destination = serializers.ChoiceField(choices=[c for c in Destination.choices if c[0] != Destination.OTHER_SHELTER])
+
+
+class TransferInput(serializers.Serializer):
+    to_shelter = serializers.IntegerField()
+    mode = serializers.ChoiceField(choices=StayMode.choices, required=False, allow_null=True, default=None)

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from shelters import views
+
+app_name = "shelters"
+
+urlpatterns = [
+    path("", views.shelter_list, name="list"),
+    path("<int:shelter_id>/", views.shelter_detail, name="detail"),
+    path("<int:shelter_id>/desk/", views.desk, name="desk"),
+    path("<int:shelter_id>/desk/check-in/", views.desk_check_in, name="desk_check_in"),
+    path("<int:shelter_id>/desk/walk-in/", views.desk_walk_in, name="desk_walk_in"),
+    path("<int:shelter_id>/residents/", views.residents, name="residents"),
+    path("<int:shelter_id>/stays/<int:stay_id>/check-out/", views.stay_check_out, name="check_out"),
+    path("<int:shelter_id>/stays/<int:stay_id>/transfer/", views.stay_transfer, name="transfer"),
+    path("evacuees/<int:evacuee_id>/", views.evacuee_detail, name="evacuee"),
+]

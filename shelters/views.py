@@ -1,0 +1,289 @@
+"""Pages for people: the check-in desk, the resident list, HQ's shelter list."""
+
+import uuid
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _, ngettext
+from django.views.decorators.http import require_POST
+
+from shelters import policy, selectors, services
+from shelters.errors import ApplicationError
+from shelters.forms import (
+    CheckInForm,
+    CheckOutForm,
+    MemberFormSet,
+    StatusChangeForm,
+    TransferForm,
+    WalkInHouseholdForm,
+)
+from shelters.models import Shelter, StayMode
+
+
+def role_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not policy.is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _operated_shelter(request, shelter_id: int) -> Shelter:
+    shelter = get_object_or_404(Shelter, pk=shelter_id)
+    if not policy.can_operate_shelter(request.user, shelter):
+        raise PermissionDenied
+    return shelter
+
+
+def _report(request, error: ApplicationError) -> None:
+    messages.error(request, str(error.message))
+
+
+@role_required
+def home(request):
+    managed = policy.operated_shelters(request.user)
+    if not policy.is_headquarters(request.user) and managed.count() == 1:
+        return redirect("shelters:desk", shelter_id=managed.get().pk)
+    return redirect("shelters:list")
+
+
+@role_required
+def shelter_list(request):
+    status = request.GET.get("status", "")
+    query = request.GET.get("q", "").strip()
+    shelters = list(selectors.shelter_list(user=request.user, status=status or None, query=query))
+    ids = [s.pk for s in shelters]
+    support_people = selectors.support_people_by_shelter(shelter_ids=ids)
+    for shelter in shelters:
+        shelter.support_people = support_people.get(shelter.pk, 0)
+        shelter.can_operate = policy.can_operate_shelter(request.user, shelter)
+    return render(
+        request,
+        "shelters/shelter_list.html",
+        {
+            "shelters": shelters,
+            "totals": selectors.shelter_totals(shelters),
+            "status": status,
+            "query": query,
+            "status_form": StatusChangeForm(),
+        },
+    )
+
+
+@role_required
+def shelter_detail(request, shelter_id: int):
+    shelter = get_object_or_404(policy.shelters_visible_to(request.user).prefetch_related("facilities"), pk=shelter_id)
+    can_operate = policy.can_operate_shelter(request.user, shelter)
+    form = StatusChangeForm(request.POST or None, initial={"status": shelter.status})
+    if request.method == "POST":
+        if not can_operate:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.shelter_status_change(
+                    shelter_id=shelter.pk,
+                    to_status=form.cleaned_data["status"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ApplicationError as error:
+                _report(request, error)
+            else:
+                messages.success(request, _("Status changed."))
+            return redirect(request.POST.get("next") or reverse("shelters:detail", args=[shelter.pk]))
+    counts = selectors.support_counts_by_shelter(shelter_ids=[shelter.pk]).get(shelter.pk, {})
+    return render(
+        request,
+        "shelters/shelter_detail.html",
+        {
+            "shelter": shelter,
+            "can_operate": can_operate,
+            "form": form,
+            "history": selectors.shelter_status_history(shelter=shelter),
+            "support_counts": [(c, counts.get(c.code, 0)) for c in selectors.support_categories() if counts.get(c.code)],
+        },
+    )
+
+
+@role_required
+def desk(request, shelter_id: int):
+    """The check-in desk: find people (name, kana, phone, ID or QR) and check them in."""
+    shelter = _operated_shelter(request, shelter_id)
+    query = request.GET.get("q", "").strip()
+    results = list(selectors.evacuee_search(user=request.user, query=query)) if query else []
+    households: dict = {}
+    for person in results:
+        households.setdefault(person.household_id or f"p{person.pk}", []).append(person)
+    return render(
+        request,
+        "shelters/desk.html",
+        {
+            "shelter": shelter,
+            "query": query,
+            "groups": list(households.values()),
+            "result_count": len(results),
+            "idempotency_key": uuid.uuid4().hex,
+            "modes": StayMode.choices,
+            "walk_in_form": WalkInHouseholdForm(initial={"idempotency_key": uuid.uuid4().hex}),
+            "member_formset": MemberFormSet(prefix="member"),
+        },
+    )
+
+
+@require_POST
+@role_required
+def desk_check_in(request, shelter_id: int):
+    shelter = _operated_shelter(request, shelter_id)
+    requested = [int(v) for v in request.POST.getlist("evacuees") if v.isdigit()]
+    visible = set(policy.evacuees_visible_to(request.user).filter(pk__in=requested).values_list("id", flat=True))
+    form = CheckInForm(request.POST, evacuee_ids=visible)
+    back = reverse("shelters:desk", args=[shelter.pk])
+    if not form.is_valid():
+        messages.error(request, _("Choose at least one person to check in."))
+        return redirect(f"{back}?q={request.POST.get('q', '')}")
+    try:
+        result = services.stay_check_in(
+            shelter_id=shelter.pk,
+            evacuee_ids=form.cleaned_data["evacuees"],
+            actor=request.user,
+            mode=form.cleaned_data["mode"],
+            idempotency_key=form.cleaned_data["idempotency_key"] or None,
+        )
+    except ApplicationError as error:
+        _report(request, error)
+        return redirect(f"{back}?q={request.POST.get('q', '')}")
+    count = len(result.stays)
+    messages.success(
+        request, ngettext("Checked in %(count)d person.", "Checked in %(count)d people.", count) % {"count": count}
+    )
+    return redirect(back)
+
+
+@require_POST
+@role_required
+def desk_walk_in(request, shelter_id: int):
+    """Register a new household that walked in and check it in, in one submit."""
+    shelter = _operated_shelter(request, shelter_id)
+    form = WalkInHouseholdForm(request.POST)
+    formset = MemberFormSet(request.POST, prefix="member")
+    if form.is_valid() and formset.is_valid():
+        members = [f.to_person(address=form.cleaned_data["address"]) for f in formset.forms if f.has_changed()]
+        try:
+            result = services.walk_in_register_and_check_in(
+                shelter_id=shelter.pk,
+                members=members,
+                actor=request.user,
+                mode=form.cleaned_data["mode"],
+                idempotency_key=form.cleaned_data["idempotency_key"] or None,
+            )
+        except ApplicationError as error:
+            _report(request, error)
+        else:
+            count = len(result.stays)
+            messages.success(
+                request,
+                ngettext(
+                    "Registered and checked in %(count)d person.", "Registered and checked in %(count)d people.", count
+                )
+                % {"count": count},
+            )
+            return redirect("shelters:desk", shelter_id=shelter.pk)
+    return render(
+        request,
+        "shelters/desk.html",
+        {
+            "shelter": shelter,
+            "query": "",
+            "groups": [],
+            "result_count": 0,
+            "idempotency_key": uuid.uuid4().hex,
+            "modes": StayMode.choices,
+            "walk_in_form": form,
+            "member_formset": formset,
+            "walk_in_open": True,
+        },
+        status=400,
+    )
+
+
+@role_required
+def residents(request, shelter_id: int):
+    shelter = _operated_shelter(request, shelter_id)
+    filters = {
+        "query": request.GET.get("q", "").strip(),
+        "support_category": request.GET.get("support", ""),
+        "mode": request.GET.get("mode", ""),
+        "needs_support_only": request.GET.get("needs_support") == "1",
+    }
+    stays = list(selectors.shelter_residents(user=request.user, shelter=shelter, **filters))
+    return render(
+        request,
+        "shelters/residents.html",
+        {
+            "shelter": shelter,
+            "stays": stays,
+            "filters": filters,
+            "categories": selectors.support_categories(),
+            "modes": StayMode.choices,
+            "checkout_form": CheckOutForm(),
+            "transfer_form": TransferForm(targets=selectors.transfer_targets(exclude_shelter_id=shelter.pk)),
+        },
+    )
+
+
+@require_POST
+@role_required
+def stay_check_out(request, shelter_id: int, stay_id: int):
+    shelter = _operated_shelter(request, shelter_id)
+    stay = get_object_or_404(policy.stays_visible_to(request.user), pk=stay_id, shelter=shelter)
+    form = CheckOutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose where the person is going."))
+    else:
+        try:
+            services.stay_check_out(stay_id=stay.pk, actor=request.user, destination=form.cleaned_data["destination"])
+        except ApplicationError as error:
+            _report(request, error)
+        else:
+            messages.success(request, _("Checked out."))
+    return redirect("shelters:residents", shelter_id=shelter.pk)
+
+
+@require_POST
+@role_required
+def stay_transfer(request, shelter_id: int, stay_id: int):
+    shelter = _operated_shelter(request, shelter_id)
+    stay = get_object_or_404(policy.stays_visible_to(request.user), pk=stay_id, shelter=shelter)
+    form = TransferForm(request.POST, targets=selectors.transfer_targets(exclude_shelter_id=shelter.pk))
+    if not form.is_valid():
+        messages.error(request, _("Choose a shelter that is open."))
+    else:
+        try:
+            services.stay_transfer(stay_id=stay.pk, to_shelter_id=form.cleaned_data["to_shelter"], actor=request.user)
+        except ApplicationError as error:
+            _report(request, error)
+        else:
+            messages.success(request, _("Transferred."))
+    return redirect("shelters:residents", shelter_id=shelter.pk)
+
+
+@role_required
+def evacuee_detail(request, evacuee_id: int):
+    if not policy.may_see_personal_data(request.user):
+        raise PermissionDenied
+    evacuee = selectors.evacuee_get(user=request.user, evacuee_id=evacuee_id, purpose="page.evacuee_detail")
+    if evacuee is None:
+        raise Http404
+    return render(
+        request,
+        "shelters/evacuee_detail.html",
+        {"evacuee": evacuee, "stays": selectors.evacuee_stay_history(evacuee=evacuee)},
+    )

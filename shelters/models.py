@@ -5,7 +5,8 @@ Writes go through `shelters.services`; reads of personal data through `shelters.
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -222,6 +223,12 @@ class Evacuee(models.Model):
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Digits only, so "0242001234" finds "0242-00-1234"; kept by the database itself.
+    phone_digits = models.GeneratedField(
+        expression=Replace(Replace(Replace("phone", Value("-"), Value("")), Value(" "), Value("")), Value("－"), Value("")),
+        output_field=models.CharField(max_length=32),
+        db_persist=True,
+    )
     household = models.ForeignKey(
         Household,
         on_delete=models.SET_NULL,
@@ -243,7 +250,7 @@ class Evacuee(models.Model):
         verbose_name_plural = _("evacuees")
         indexes = [
             models.Index(fields=["name_kana"]),
-            models.Index(fields=["phone"]),
+            models.Index(fields=["phone_digits"]),
         ]
 
     def __str__(self) -> str:

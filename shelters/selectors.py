@@ -58,7 +58,7 @@ def evacuee_search(*, user: User, query: str, limit: int = 30) -> QuerySet[Evacu
     )
     digits = _PHONE_DIGITS.sub("", text)
     if len(digits) >= 4:
-        condition |= Q(phone__icontains=digits) | Q(phone__icontains=text)
+        condition |= Q(phone_digits__contains=digits)
     return evacuees_with_details(policy.evacuees_visible_to(user).filter(condition))[:limit]
 
 

@@ -168,9 +168,8 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
     def get_members(self, household: Household) -> list[dict]:
         visible = self.context["visible_member_ids"]
-        return [
-            HouseholdMemberSerializer(member).data for member in household.members.all() if member.pk in visible
-        ]
+        members = sorted(household.members.all(), key=lambda m: (m.pk != household.representative_id, m.pk))
+        return [HouseholdMemberSerializer(member).data for member in members if member.pk in visible]
 
 
 class StaySerializer(serializers.ModelSerializer):

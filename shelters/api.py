@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from shelters import policy, selectors, services
-from shelters.models import Evacuee, Household, Shelter, ShelterStatus, Stay
+from shelters.models import Evacuee, Shelter, ShelterStatus, Stay
 from shelters.serializers import (
     CheckInInput,
     CheckOutInput,
@@ -20,8 +20,8 @@ from shelters.serializers import (
     PersonInput,
     ShelterSerializer,
     ShelterStatusChangeSerializer,
-    StaySerializer,
     StatusChangeInput,
+    StaySerializer,
     TransferInput,
 )
 
@@ -92,7 +92,10 @@ class ShelterViewSet(viewsets.ReadOnlyModelViewSet):
         data = StatusChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.shelter_status_change(
-            shelter_id=shelter.pk, to_status=data.validated_data["status"], actor=request.user, reason=data.validated_data["reason"]
+            shelter_id=shelter.pk,
+            to_status=data.validated_data["status"],
+            actor=request.user,
+            reason=data.validated_data["reason"],
         )
         shelter.refresh_from_db()
         return Response(self.get_serializer(shelter).data)
@@ -221,7 +224,9 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         _require_operator(request.user, stay.shelter_id)
         data = CheckOutInput(data=request.data)
         data.is_valid(raise_exception=True)
-        stay = services.stay_check_out(stay_id=stay.pk, actor=request.user, destination=data.validated_data["destination"])
+        stay = services.stay_check_out(
+            stay_id=stay.pk, actor=request.user, destination=data.validated_data["destination"]
+        )
         return Response(self.get_serializer(stay).data)
 
     @extend_schema(request=TransferInput, responses={201: StaySerializer})

@@ -38,9 +38,7 @@ class TransferForm(forms.Form):
 class PersonForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     name_kana = forms.CharField(label=_("Name (kana)"), max_length=100, required=False)
-    birth_date = forms.DateField(
-        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     city_os_id = forms.CharField(label=_("City OS ID"), max_length=64, required=False)
@@ -76,4 +74,4 @@ class WalkInHouseholdForm(forms.Form):
     idempotency_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
 
-MemberFormSet = forms.formset_factory(PersonForm, extra=1, min_num=1, validate_min=True, max_num=20)
+MemberFormSet = forms.formset_factory(PersonForm, extra=0, min_num=1, validate_min=True, max_num=20)

@@ -225,7 +225,9 @@ class Evacuee(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     # Digits only, so "0242001234" finds "0242-00-1234"; kept by the database itself.
     phone_digits = models.GeneratedField(
-        expression=Replace(Replace(Replace("phone", Value("-"), Value("")), Value(" "), Value("")), Value("－"), Value("")),
+        expression=Replace(
+            Replace(Replace("phone", Value("-"), Value("")), Value(" "), Value("")), Value("－"), Value("")
+        ),
         output_field=models.CharField(max_length=32),
         db_persist=True,
     )

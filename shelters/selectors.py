@@ -92,7 +92,10 @@ def shelter_list(*, user: User, status: str | None = None, query: str = "") -> Q
         shelters = shelters.filter(status=status)
     if query:
         shelters = shelters.filter(
-            Q(name__icontains=query) | Q(name_kana__icontains=query) | Q(code__iexact=query) | Q(district__icontains=query)
+            Q(name__icontains=query)
+            | Q(name_kana__icontains=query)
+            | Q(code__iexact=query)
+            | Q(district__icontains=query)
         )
     return shelters.order_by("code")
 
@@ -163,9 +166,11 @@ def shelter_residents(
             | Q(evacuee__city_os_id__iexact=query)
             | Q(evacuee__walk_in_id__iexact=query)
         )
-    return stays.select_related("evacuee", "evacuee__household").prefetch_related(
-        Prefetch("evacuee__support_needs", queryset=SupportNeed.objects.select_related("category"))
-    ).order_by("evacuee__household_id", "evacuee__name_kana", "id")
+    return (
+        stays.select_related("evacuee", "evacuee__household")
+        .prefetch_related(Prefetch("evacuee__support_needs", queryset=SupportNeed.objects.select_related("category")))
+        .order_by("evacuee__household_id", "evacuee__name_kana", "id")
+    )
 
 
 def support_categories() -> QuerySet[SupportCategory]:

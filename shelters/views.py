@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from shelters import policy, selectors, services
@@ -108,7 +109,9 @@ def shelter_detail(request, shelter_id: int):
             "can_operate": can_operate,
             "form": form,
             "history": selectors.shelter_status_history(shelter=shelter),
-            "support_counts": [(c, counts.get(c.code, 0)) for c in selectors.support_categories() if counts.get(c.code)],
+            "support_counts": [
+                (c, counts.get(c.code, 0)) for c in selectors.support_categories() if counts.get(c.code)
+            ],
         },
     )
 

@@ -1,5 +1,7 @@
 """Standing personas: HQ, the manager of shelter A, the manager of shelter B, an official, anonymous."""
 
+import importlib
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -54,3 +56,12 @@ def as_user():
 def api_as():
     """api_as(user) -> a DRF client logged in as that user; None for anonymous."""
     return lambda user: APIClient() if user is None else _logged_in(APIClient, user)
+
+
+@pytest.fixture
+def support_categories(db):
+    """The default support categories, even after a transactional test flushed the tables."""
+    from django.apps import apps
+
+    defaults = importlib.import_module("shelters.migrations.0002_default_categories")
+    defaults.add_defaults(apps, None)

@@ -1,6 +1,7 @@
 """Every write in the shelters app goes through a function exported here."""
 
 from shelters.services.audit import audit_record
+from shelters.services.registry import ImportSummary, shelter_registry_import
 from shelters.services.stays import (
     STATUS_TRANSITIONS,
     CheckInResult,
@@ -19,12 +20,14 @@ from shelters.services.stays import (
 __all__ = [
     "STATUS_TRANSITIONS",
     "CheckInResult",
+    "ImportSummary",
     "PersonData",
     "audit_record",
     "evacuee_register",
     "evacuee_update",
     "household_register",
     "household_set_members",
+    "shelter_registry_import",
     "shelter_status_change",
     "stay_check_in",
     "stay_check_out",

@@ -20,7 +20,9 @@ def test_every_error_has_the_same_json_shape_naming_the_field(api_as, hq):
 def test_a_domain_refusal_has_the_same_shape(api_as, hq):
     closed = ShelterFactory(status="closed")
 
-    response = api_as(hq).post("/api/check-ins/", {"shelter": closed.pk, "evacuees": [EvacueeFactory().pk]}, format="json")
+    response = api_as(hq).post(
+        "/api/check-ins/", {"shelter": closed.pk, "evacuees": [EvacueeFactory().pk]}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "shelter_not_open"
@@ -44,7 +46,13 @@ def test_search_finds_people_by_kana_phone_and_a_scanned_qr_payload(api_as, hq):
     person = EvacueeFactory(name_kana="ホシ ハナコ", phone="0242-00-1234", city_os_id="AIZU-0000123")
     client = api_as(hq)
 
-    for query in ["ホシ", "0242001234", "CITYOS:AIZU-0000123", '{"id": "AIZU-0000123"}', "https://id.example/p?id=AIZU-0000123"]:
+    for query in [
+        "ホシ",
+        "0242001234",
+        "CITYOS:AIZU-0000123",
+        '{"id": "AIZU-0000123"}',
+        "https://id.example/p?id=AIZU-0000123",
+    ]:
         results = client.get("/api/evacuees/", {"search": query}).json()["results"]
         assert [r["id"] for r in results] == [person.pk], query
 

@@ -64,7 +64,9 @@ def test_an_idempotency_key_reused_for_other_people_is_refused(shelter_a, hq):
     services.stay_check_in(shelter_id=shelter_a.pk, evacuee_ids=[EvacueeFactory().pk], actor=hq, idempotency_key="k")
 
     with pytest.raises(ApplicationError) as error:
-        services.stay_check_in(shelter_id=shelter_a.pk, evacuee_ids=[EvacueeFactory().pk], actor=hq, idempotency_key="k")
+        services.stay_check_in(
+            shelter_id=shelter_a.pk, evacuee_ids=[EvacueeFactory().pk], actor=hq, idempotency_key="k"
+        )
 
     assert error.value.code == "idempotency_key_reused"
 
@@ -183,7 +185,9 @@ def test_status_changes_are_logged_with_who_when_and_why_and_set_opened_and_clos
     services.shelter_status_change(shelter_id=shelter.pk, to_status="closed", actor=hq, reason="避難者ゼロ")
 
     shelter.refresh_from_db()
-    changes = list(shelter.status_changes.order_by("id").values_list("from_status", "to_status", "changed_by", "reason"))
+    changes = list(
+        shelter.status_changes.order_by("id").values_list("from_status", "to_status", "changed_by", "reason")
+    )
     assert changes == [("standby", "open", hq.pk, "震度6弱"), ("open", "closed", hq.pk, "避難者ゼロ")]
     assert shelter.opened_at and shelter.closed_at and shelter.closed_at >= shelter.opened_at
 

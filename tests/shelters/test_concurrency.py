@@ -17,7 +17,7 @@ from shelters.models import CheckIn, Shelter, Stay, StayMode
 from tests.factories import EvacueeFactory, ShelterFactory
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL (DATABASE_URL)"
     ),
@@ -33,7 +33,7 @@ def run_together(*calls):
         try:
             barrier.wait()
             results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
+        except Exception as error:
             results[index] = error
         finally:
             connections.close_all()
@@ -49,7 +49,9 @@ def run_together(*calls):
 def assert_occupancy_matches_open_stays():
     for shelter in Shelter.objects.all():
         inside = Stay.objects.filter(shelter=shelter, checked_out_at__isnull=True, mode=StayMode.INSIDE).count()
-        outside = Stay.objects.filter(shelter=shelter, checked_out_at__isnull=True).exclude(mode=StayMode.INSIDE).count()
+        outside = (
+            Stay.objects.filter(shelter=shelter, checked_out_at__isnull=True).exclude(mode=StayMode.INSIDE).count()
+        )
         assert (shelter.occupancy, shelter.outside_count) == (inside, outside), shelter.code
 
 

@@ -36,18 +36,66 @@ def status_of(response):
 
 PAGE_EXPECTATIONS = {
     # name: (method, url builder, {persona: expected})
-    "home": ("get", lambda a, s: reverse("home"), dict(hq=302, manager_a=302, manager_b=302, official=302, anonymous="login")),
-    "shelter list": ("get", lambda a, s: reverse("shelters:list"), dict(hq=200, manager_a=200, manager_b=200, official=200, anonymous="login")),
-    "shelter detail": ("get", lambda a, s: reverse("shelters:detail", args=[a.pk]), dict(hq=200, manager_a=200, manager_b=404, official=200, anonymous="login")),
-    "status change": ("post", lambda a, s: reverse("shelters:detail", args=[a.pk]), dict(hq=302, manager_a=302, manager_b=404, official=403, anonymous="login")),
-    "desk": ("get", lambda a, s: reverse("shelters:desk", args=[a.pk]), dict(hq=200, manager_a=200, manager_b=403, official=403, anonymous="login")),
-    "desk check-in": ("post", lambda a, s: reverse("shelters:desk_check_in", args=[a.pk]), dict(hq=302, manager_a=302, manager_b=403, official=403, anonymous="login")),
-    "desk walk-in": ("post", lambda a, s: reverse("shelters:desk_walk_in", args=[a.pk]), dict(hq=400, manager_a=400, manager_b=403, official=403, anonymous="login")),
-    "residents": ("get", lambda a, s: reverse("shelters:residents", args=[a.pk]), dict(hq=200, manager_a=200, manager_b=403, official=403, anonymous="login")),
-    "check-out": ("post", lambda a, s: reverse("shelters:check_out", args=[a.pk, s.pk]), dict(hq=302, manager_a=302, manager_b=403, official=403, anonymous="login")),
-    "transfer": ("post", lambda a, s: reverse("shelters:transfer", args=[a.pk, s.pk]), dict(hq=302, manager_a=302, manager_b=403, official=403, anonymous="login")),
-    "person": ("get", lambda a, s: reverse("shelters:evacuee", args=[s.evacuee_id]), dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous="login")),
-    "admin": ("get", lambda a, s: reverse("admin:index"), dict(hq="login", manager_a="login", manager_b="login", official="login", anonymous="login")),
+    "home": (
+        "get",
+        lambda a, s: reverse("home"),
+        dict(hq=302, manager_a=302, manager_b=302, official=302, anonymous="login"),
+    ),
+    "shelter list": (
+        "get",
+        lambda a, s: reverse("shelters:list"),
+        dict(hq=200, manager_a=200, manager_b=200, official=200, anonymous="login"),
+    ),
+    "shelter detail": (
+        "get",
+        lambda a, s: reverse("shelters:detail", args=[a.pk]),
+        dict(hq=200, manager_a=200, manager_b=404, official=200, anonymous="login"),
+    ),
+    "status change": (
+        "post",
+        lambda a, s: reverse("shelters:detail", args=[a.pk]),
+        dict(hq=302, manager_a=302, manager_b=404, official=403, anonymous="login"),
+    ),
+    "desk": (
+        "get",
+        lambda a, s: reverse("shelters:desk", args=[a.pk]),
+        dict(hq=200, manager_a=200, manager_b=403, official=403, anonymous="login"),
+    ),
+    "desk check-in": (
+        "post",
+        lambda a, s: reverse("shelters:desk_check_in", args=[a.pk]),
+        dict(hq=302, manager_a=302, manager_b=403, official=403, anonymous="login"),
+    ),
+    "desk walk-in": (
+        "post",
+        lambda a, s: reverse("shelters:desk_walk_in", args=[a.pk]),
+        dict(hq=400, manager_a=400, manager_b=403, official=403, anonymous="login"),
+    ),
+    "residents": (
+        "get",
+        lambda a, s: reverse("shelters:residents", args=[a.pk]),
+        dict(hq=200, manager_a=200, manager_b=403, official=403, anonymous="login"),
+    ),
+    "check-out": (
+        "post",
+        lambda a, s: reverse("shelters:check_out", args=[a.pk, s.pk]),
+        dict(hq=302, manager_a=302, manager_b=403, official=403, anonymous="login"),
+    ),
+    "transfer": (
+        "post",
+        lambda a, s: reverse("shelters:transfer", args=[a.pk, s.pk]),
+        dict(hq=302, manager_a=302, manager_b=403, official=403, anonymous="login"),
+    ),
+    "person": (
+        "get",
+        lambda a, s: reverse("shelters:evacuee", args=[s.evacuee_id]),
+        dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous="login"),
+    ),
+    "admin": (
+        "get",
+        lambda a, s: reverse("admin:index"),
+        dict(hq="login", manager_a="login", manager_b="login", official="login", anonymous="login"),
+    ),
 }
 PAGE_BODIES = {"status change": {"status": "full"}, "check-out": {"destination": "home"}}
 
@@ -70,7 +118,9 @@ def test_an_official_sees_shelter_figures_but_no_check_in_desk_link(as_user, off
     assert reverse("shelters:desk", args=[shelter_a.pk]) not in response.content.decode()
 
 
-def test_manager_b_searching_at_their_desk_does_not_find_people_staying_at_shelter_a(as_user, manager_b, shelter_b, resident):
+def test_manager_b_searching_at_their_desk_does_not_find_people_staying_at_shelter_a(
+    as_user, manager_b, shelter_b, resident
+):
     person, _ = resident
 
     response = as_user(manager_b).get(reverse("shelters:desk", args=[shelter_b.pk]), {"q": person.name})
@@ -91,22 +141,102 @@ def test_viewing_a_persons_page_is_recorded(as_user, manager_a, resident):
 # --- API -----------------------------------------------------------------------------------------
 
 API_EXPECTATIONS = {
-    "shelter list": ("get", lambda a, b, s: "/api/shelters/", {}, dict(hq=200, manager_a=200, manager_b=200, official=200, anonymous=403)),
-    "shelter A": ("get", lambda a, b, s: f"/api/shelters/{a.pk}/", {}, dict(hq=200, manager_a=200, manager_b=404, official=200, anonymous=403)),
-    "status of A": ("post", lambda a, b, s: f"/api/shelters/{a.pk}/status/", {"status": "full"}, dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403)),
-    "status history of A": ("get", lambda a, b, s: f"/api/shelters/{a.pk}/status-changes/", {}, dict(hq=200, manager_a=200, manager_b=404, official=200, anonymous=403)),
-    "residents of A": ("get", lambda a, b, s: f"/api/shelters/{a.pk}/residents/", {}, dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403)),
-    "evacuee list": ("get", lambda a, b, s: "/api/evacuees/", {}, dict(hq=200, manager_a=200, manager_b=200, official=403, anonymous=403)),
-    "resident of A": ("get", lambda a, b, s: f"/api/evacuees/{s.evacuee_id}/", {}, dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403)),
-    "edit resident of A": ("patch", lambda a, b, s: f"/api/evacuees/{s.evacuee_id}/", {"phone": "0242-00-9999"}, dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403)),
-    "register person": ("post", lambda a, b, s: "/api/evacuees/", {"name": "新規 太郎"}, dict(hq=201, manager_a=201, manager_b=201, official=403, anonymous=403)),
-    "household list": ("get", lambda a, b, s: "/api/households/", {}, dict(hq=200, manager_a=200, manager_b=200, official=403, anonymous=403)),
-    "register household": ("post", lambda a, b, s: "/api/households/", {"members": [{"name": "新規 花子"}]}, dict(hq=201, manager_a=201, manager_b=201, official=403, anonymous=403)),
-    "stay list": ("get", lambda a, b, s: "/api/stays/", {}, dict(hq=200, manager_a=200, manager_b=200, official=403, anonymous=403)),
-    "stay at A": ("get", lambda a, b, s: f"/api/stays/{s.pk}/", {}, dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403)),
-    "check-out at A": ("post", lambda a, b, s: f"/api/stays/{s.pk}/check-out/", {"destination": "home"}, dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403)),
-    "transfer A to B": ("post", lambda a, b, s: f"/api/stays/{s.pk}/transfer/", lambda a, b: {"to_shelter": b.pk}, dict(hq=201, manager_a=201, manager_b=404, official=403, anonymous=403)),
-    "check-in at A": ("post", lambda a, b, s: "/api/check-ins/", lambda a, b: {"shelter": a.pk, "evacuees": []}, dict(hq=400, manager_a=400, manager_b=400, official=403, anonymous=403)),
+    "shelter list": (
+        "get",
+        lambda a, b, s: "/api/shelters/",
+        {},
+        dict(hq=200, manager_a=200, manager_b=200, official=200, anonymous=403),
+    ),
+    "shelter A": (
+        "get",
+        lambda a, b, s: f"/api/shelters/{a.pk}/",
+        {},
+        dict(hq=200, manager_a=200, manager_b=404, official=200, anonymous=403),
+    ),
+    "status of A": (
+        "post",
+        lambda a, b, s: f"/api/shelters/{a.pk}/status/",
+        {"status": "full"},
+        dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403),
+    ),
+    "status history of A": (
+        "get",
+        lambda a, b, s: f"/api/shelters/{a.pk}/status-changes/",
+        {},
+        dict(hq=200, manager_a=200, manager_b=404, official=200, anonymous=403),
+    ),
+    "residents of A": (
+        "get",
+        lambda a, b, s: f"/api/shelters/{a.pk}/residents/",
+        {},
+        dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403),
+    ),
+    "evacuee list": (
+        "get",
+        lambda a, b, s: "/api/evacuees/",
+        {},
+        dict(hq=200, manager_a=200, manager_b=200, official=403, anonymous=403),
+    ),
+    "resident of A": (
+        "get",
+        lambda a, b, s: f"/api/evacuees/{s.evacuee_id}/",
+        {},
+        dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403),
+    ),
+    "edit resident of A": (
+        "patch",
+        lambda a, b, s: f"/api/evacuees/{s.evacuee_id}/",
+        {"phone": "0242-00-9999"},
+        dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403),
+    ),
+    "register person": (
+        "post",
+        lambda a, b, s: "/api/evacuees/",
+        {"name": "新規 太郎"},
+        dict(hq=201, manager_a=201, manager_b=201, official=403, anonymous=403),
+    ),
+    "household list": (
+        "get",
+        lambda a, b, s: "/api/households/",
+        {},
+        dict(hq=200, manager_a=200, manager_b=200, official=403, anonymous=403),
+    ),
+    "register household": (
+        "post",
+        lambda a, b, s: "/api/households/",
+        {"members": [{"name": "新規 花子"}]},
+        dict(hq=201, manager_a=201, manager_b=201, official=403, anonymous=403),
+    ),
+    "stay list": (
+        "get",
+        lambda a, b, s: "/api/stays/",
+        {},
+        dict(hq=200, manager_a=200, manager_b=200, official=403, anonymous=403),
+    ),
+    "stay at A": (
+        "get",
+        lambda a, b, s: f"/api/stays/{s.pk}/",
+        {},
+        dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403),
+    ),
+    "check-out at A": (
+        "post",
+        lambda a, b, s: f"/api/stays/{s.pk}/check-out/",
+        {"destination": "home"},
+        dict(hq=200, manager_a=200, manager_b=404, official=403, anonymous=403),
+    ),
+    "transfer A to B": (
+        "post",
+        lambda a, b, s: f"/api/stays/{s.pk}/transfer/",
+        lambda a, b: {"to_shelter": b.pk},
+        dict(hq=201, manager_a=201, manager_b=404, official=403, anonymous=403),
+    ),
+    "check-in at A": (
+        "post",
+        lambda a, b, s: "/api/check-ins/",
+        lambda a, b: {"shelter": a.pk, "evacuees": []},
+        dict(hq=400, manager_a=400, manager_b=400, official=403, anonymous=403),
+    ),
 }
 
 
@@ -128,7 +258,9 @@ def test_each_endpoint_answers_each_persona_as_the_policy_says(
 def test_a_manager_cannot_check_anyone_into_a_shelter_that_is_not_theirs(api_as, manager_b, shelter_a):
     person = EvacueeFactory()
 
-    response = api_as(manager_b).post("/api/check-ins/", {"shelter": shelter_a.pk, "evacuees": [person.pk]}, format="json")
+    response = api_as(manager_b).post(
+        "/api/check-ins/", {"shelter": shelter_a.pk, "evacuees": [person.pk]}, format="json"
+    )
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"

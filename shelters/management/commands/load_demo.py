@@ -1,0 +1,51 @@
+"""Load the Aizuwakamatsu sample data: shelters, demo logins and fictional evacuees."""
+
+from django.core.management.base import BaseCommand
+
+from shelters.demo import DEMO_PASSWORD, demo_load
+from shelters.models import Role
+
+
+class Command(BaseCommand):
+    help = (
+        "Load SAMPLE data for Aizuwakamatsu (会津若松市): about 30 shelters at real facility names, "
+        "demo logins, and a few hundred fictional evacuees. Safe to run again."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="First delete the sample evacuees, households and stays, then load them afresh.",
+        )
+
+    def handle(self, *args, reset: bool, **options):
+        summary = demo_load(reset=reset)
+        write = self.stdout.write
+        write(
+            self.style.WARNING(
+                "サンプルデータ / SAMPLE DATA: 架空の人物です。実在の人物ではありません (not real people)."
+            )
+        )
+        write(
+            "施設名は実在の施設ですが、開設状況と人数はサンプルです (real facility names, sample status and numbers)."
+        )
+        if reset:
+            write("Removed the previous sample evacuees, households and stays.")
+        if not summary.created_people:
+            write("Sample evacuees already existed: left them as they are (use --reset to reload them).")
+        write("")
+        write(f"Shelters (避難所):          {summary.shelters}, open (開設中) {summary.open_shelters}")
+        write(f"Households (世帯):          {summary.households}")
+        write(
+            f"Evacuees (避難者):          {summary.evacuees}, with support needs (要配慮) {summary.with_support_needs}"
+        )
+        write(f"Checked in (入所中):        {summary.checked_in} inside, {summary.outside} outside (在宅・車中)")
+        write("")
+        write(f"Demo logins, password {DEMO_PASSWORD} (change or delete these accounts before real use):")
+        for username, role in summary.users:
+            line = f"  {username:<10} {Role(role).label}"
+            if role == Role.MANAGER and summary.managed_shelters:
+                line += f": {', '.join(summary.managed_shelters)}"
+            write(line)
+        write(self.style.SUCCESS("Sample data loaded."))

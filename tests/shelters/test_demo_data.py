@@ -1,0 +1,268 @@
+"""The Aizuwakamatsu sample data: what it loads, that all of it is labelled sample, and that it reloads."""
+
+import re
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, Q
+from django.test import Client
+from django.utils import timezone
+
+from shelters.demo import DEMO_PASSWORD, demo_load, sample_households
+from shelters.models import (
+    AuditEntry,
+    CheckIn,
+    DataSource,
+    Evacuee,
+    Household,
+    PersonalDataAccess,
+    Role,
+    Shelter,
+    ShelterKind,
+    ShelterStatus,
+    ShelterStatusChange,
+    Stay,
+    StayMode,
+    SupportNeed,
+    User,
+)
+from shelters.services import PersonData, household_register, stay_check_in, stay_check_out
+
+pytestmark = pytest.mark.django_db
+
+OPEN_STATUSES = (ShelterStatus.OPEN, ShelterStatus.FULL)
+
+
+@pytest.fixture(scope="module")
+def loaded_once(django_db_setup, django_db_blocker):
+    """Load once for the module, in a transaction rolled back at its end; each test runs in a savepoint."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield demo_load()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def loaded(loaded_once, db):
+    return loaded_once
+
+
+def _row_counts() -> dict[str, int]:
+    models = (Shelter, ShelterStatusChange, Household, Evacuee, SupportNeed, CheckIn, Stay, AuditEntry, User)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def _age(birth_date: date) -> int:
+    today = timezone.localdate()
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def _assert_counts_equal_open_stays() -> None:
+    for shelter in Shelter.objects.all():
+        open_stays = Stay.objects.filter(shelter=shelter, checked_out_at__isnull=True)
+        assert shelter.occupancy == open_stays.filter(mode=StayMode.INSIDE).count(), shelter.code
+        assert shelter.outside_count == open_stays.exclude(mode=StayMode.INSIDE).count(), shelter.code
+
+
+def test_loading_creates_about_thirty_shelters_all_labelled_sample(loaded):
+    shelters = Shelter.objects.all()
+    assert 28 <= shelters.count() <= 32
+    assert set(shelters.values_list("source", flat=True)) == {DataSource.SAMPLE}
+    assert all(re.fullmatch(r"SAMPLE-AIZU-\d{3}", code) for code in shelters.values_list("code", flat=True))
+    assert loaded.shelters == shelters.count()
+
+
+def test_shelters_keep_their_real_names_and_sit_in_aizuwakamatsu(loaded):
+    for shelter in Shelter.objects.prefetch_related("facilities"):
+        assert "サンプル" not in shelter.name and "sample" not in shelter.name.lower()
+        assert shelter.name_kana and shelter.name_en
+        assert shelter.municipality_code == "072028"
+        assert shelter.address.startswith("福島県会津若松市")
+        assert shelter.hazard_earthquake
+        assert Decimal("37.35") <= shelter.latitude <= Decimal("37.60"), shelter.name
+        assert Decimal("139.85") <= shelter.longitude <= Decimal("140.05"), shelter.name
+        assert shelter.capacity_text == f"屋内{shelter.capacity}人"
+        assert shelter.facilities.all()
+    assert Shelter.objects.filter(name="会津若松市立鶴城小学校").exists()
+    assert Shelter.objects.filter(kind=ShelterKind.WELFARE).count() == 2
+
+
+def test_about_twelve_shelters_are_opened_through_the_status_service(loaded):
+    opened = Shelter.objects.filter(status__in=OPEN_STATUSES)
+    assert 10 <= opened.count() <= 14
+    assert loaded.open_shelters == opened.count()
+    assert all(shelter.opened_at for shelter in opened)
+    changes = ShelterStatusChange.objects.filter(to_status=ShelterStatus.OPEN, reason="サンプルデータ")
+    assert set(changes.values_list("shelter_id", flat=True)) == set(opened.values_list("pk", flat=True))
+    assert opened.filter(kind=ShelterKind.WELFARE).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("username", "role"),
+    [("hq", Role.HQ), ("manager", Role.MANAGER), ("official", Role.OFFICIAL), ("admin", Role.ADMIN)],
+)
+def test_each_demo_user_has_one_role_and_logs_in_with_the_documented_password(loaded, username, role):
+    assert User.objects.get(username=username).role == role
+    assert Client().login(username=username, password=DEMO_PASSWORD)
+
+
+def test_only_the_admin_demo_user_is_staff_and_superuser(loaded):
+    staff = User.objects.filter(Q(is_staff=True) | Q(is_superuser=True))
+    assert list(staff.values_list("username", "is_staff", "is_superuser")) == [("admin", True, True)]
+
+
+def test_the_demo_manager_manages_two_open_shelters(loaded):
+    managed = User.objects.get(username="manager").managed_shelters.all()
+    assert {shelter.name for shelter in managed} == {"会津若松市立鶴城小学校", "会津若松市立第一中学校"}
+    assert {shelter.status for shelter in managed} == {ShelterStatus.OPEN}
+
+
+def test_a_few_hundred_fictional_evacuees_are_registered_in_households_of_one_to_five(loaded):
+    evacuees = Evacuee.objects.all()
+    assert 250 <= evacuees.count() <= 350
+    assert set(evacuees.values_list("source", flat=True)) == {DataSource.SAMPLE}
+    households = Household.objects.annotate(size=Count("members"))
+    assert 100 <= households.count() <= 120
+    assert set(households.values_list("source", flat=True)) == {DataSource.SAMPLE}
+    assert {household.size for household in households} == {1, 2, 3, 4, 5}
+    assert all(household.representative.household_id == household.pk for household in households)
+    for person in evacuees:
+        assert person.address.startswith("福島県会津若松市") and person.address.endswith("（サンプル）")
+        assert person.phone == "" or re.fullmatch(r"0242-00-\d{4}", person.phone)
+        assert person.city_os_id is None or re.fullmatch(r"AIZU-SAMPLE-\d{6}", person.city_os_id)
+        assert person.name_kana
+    assert 0.25 <= evacuees.exclude(city_os_id=None).count() / evacuees.count() <= 0.42
+    ages = [_age(person.birth_date) for person in evacuees]
+    assert min(ages) <= 1 and max(ages) >= 88
+
+
+def test_some_evacuees_need_support_chosen_by_age(loaded):
+    evacuees = Evacuee.objects.all()
+    with_needs = evacuees.filter(support_needs__isnull=False).distinct()
+    assert 0.10 <= with_needs.count() / evacuees.count() <= 0.22
+    assert 0.02 <= evacuees.filter(requires_evacuation_support=True).count() / evacuees.count() <= 0.08
+    assert not SupportNeed.objects.filter(notes="").exists()
+    for person in evacuees.prefetch_related("support_needs__category"):
+        codes = {need.category.code for need in person.support_needs.all()}
+        assert ("infant" in codes) == (_age(person.birth_date) < 2)
+        if "elderly" in codes:
+            assert _age(person.birth_date) >= 75
+
+
+def test_about_seventy_percent_of_households_are_checked_in_and_about_ten_stay_outside(loaded):
+    open_stays = Stay.objects.filter(checked_out_at__isnull=True)
+    assert set(open_stays.values_list("source", flat=True)) == {DataSource.SAMPLE}
+    assert set(open_stays.values_list("shelter__status", flat=True)) <= set(OPEN_STATUSES)
+    households = Household.objects.count()
+    inside = open_stays.filter(mode=StayMode.INSIDE).values("evacuee__household").distinct().count()
+    outside = open_stays.exclude(mode=StayMode.INSIDE).values("evacuee__household").distinct().count()
+    assert 0.6 <= inside / households <= 0.8
+    assert 8 <= outside <= 12
+    assert loaded.checked_in == open_stays.filter(mode=StayMode.INSIDE).count()
+    assert loaded.outside == open_stays.exclude(mode=StayMode.INSIDE).count()
+    assert len(set(open_stays.values_list("shelter_id", flat=True))) >= 10
+
+
+def test_welfare_shelters_take_people_who_need_care_each_with_at_most_one_helper(loaded):
+    welfare_check_ins = CheckIn.objects.filter(shelter__kind=ShelterKind.WELFARE)
+    assert welfare_check_ins.exists()
+    for check_in in welfare_check_ins:
+        people = Evacuee.objects.filter(stays__check_in=check_in)
+        needing = people.filter(Q(requires_evacuation_support=True) | Q(support_needs__isnull=False)).distinct()
+        assert needing.exists()
+        assert people.count() - needing.count() <= 1
+
+
+def test_every_shelters_counts_equal_its_open_stays(loaded):
+    _assert_counts_equal_open_stays()
+
+
+def test_loading_twice_creates_and_changes_nothing(loaded):
+    before = _row_counts()
+    updated_at = dict(Shelter.objects.values_list("code", "updated_at"))
+
+    summary = demo_load()
+
+    assert _row_counts() == before
+    assert dict(Shelter.objects.values_list("code", "updated_at")) == updated_at
+    assert not summary.created_people
+    assert (summary.evacuees, summary.checked_in) == (loaded.evacuees, loaded.checked_in)
+
+
+def test_loading_again_keeps_a_changed_demo_password(loaded):
+    user = User.objects.get(username="hq")
+    user.set_password("a-new-password")
+    user.save()
+
+    demo_load()
+
+    assert Client().login(username="hq", password="a-new-password")
+    assert not Client().login(username="hq", password=DEMO_PASSWORD)
+
+
+def test_reset_reloads_cleanly_after_a_demo_was_used(loaded):
+    before = _row_counts()
+    names = sorted(Evacuee.objects.values_list("name", "birth_date"))
+    stay = Stay.objects.filter(checked_out_at__isnull=True).first()
+    stay_check_out(stay_id=stay.pk, actor=None, destination="home")
+    PersonalDataAccess.objects.create(
+        viewer=User.objects.get(username="hq"), evacuee=stay.evacuee, purpose="test", at=timezone.now()
+    )
+
+    summary = demo_load(reset=True)
+
+    assert _row_counts() == before
+    assert sorted(Evacuee.objects.values_list("name", "birth_date")) == names
+    assert summary.created_people
+    assert not PersonalDataAccess.objects.exists()
+    assert ShelterStatusChange.objects.count() == Shelter.objects.filter(status__in=OPEN_STATUSES).count()
+    _assert_counts_equal_open_stays()
+    existing = {
+        "evacuee": set(Evacuee.objects.values_list("pk", flat=True)),
+        "household": set(Household.objects.values_list("pk", flat=True)),
+        "stay": set(Stay.objects.values_list("pk", flat=True)),
+        "check_in": set(CheckIn.objects.values_list("pk", flat=True)),
+    }
+    for entry in AuditEntry.objects.filter(object_type__in=existing):
+        assert int(entry.object_id) in existing[entry.object_type], entry.action
+
+
+def test_reset_leaves_people_who_are_not_sample_data_where_they_are(loaded):
+    shelter = Shelter.objects.get(name="会津若松市立鶴城小学校")
+    household = household_register(members=[PersonData(name="会津 花子")], actor=None)
+    stay_check_in(shelter_id=shelter.pk, evacuee_ids=[household.representative_id], actor=None)
+
+    demo_load(reset=True)
+
+    real_person = Evacuee.objects.get(source=DataSource.REAL)
+    assert real_person.stays.get().checked_out_at is None
+    shelter.refresh_from_db()
+    assert shelter.status == ShelterStatus.OPEN
+    _assert_counts_equal_open_stays()
+
+
+def test_the_sample_people_are_the_same_every_time():
+    first = sample_households(today=date(2026, 4, 1))
+    assert first == sample_households(today=date(2026, 4, 1))
+    assert len({person.city_os_id for household in first for person in household} - {None}) == sum(
+        1 for household in first for person in household if person.city_os_id
+    )
+
+
+def test_the_command_prints_a_summary_and_the_logins_and_says_it_is_sample_data():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    text = out.getvalue()
+    assert "サンプルデータ" in text and "SAMPLE DATA" in text and "not real people" in text
+    assert DEMO_PASSWORD in text
+    for username in ("hq", "manager", "official", "admin"):
+        assert re.search(rf"^  {username} ", text, re.MULTILINE)
+    assert f"Evacuees (避難者):          {Evacuee.objects.count()}" in text
+
+    out = StringIO()
+    call_command("load_demo", "--reset", stdout=out)
+    assert "Removed the previous sample" in out.getvalue()
+    assert Evacuee.objects.count() == Evacuee.objects.filter(source=DataSource.SAMPLE).count() > 0

@@ -239,7 +239,7 @@ def _check_in(
             code="shelter_not_open",
             field="shelter",
         )
-    found = set(Evacuee.objects.filter(pk__in=evacuee_ids).values_list("pk", flat=True))
+    found = set(Evacuee.objects.filter(pk__in=evacuee_ids).order_by().values_list("pk", flat=True))
     if len(found) != len(evacuee_ids):
         raise ApplicationError(_("Unknown person."), code="not_found", field="evacuees")
     already = list(

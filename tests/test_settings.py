@@ -1,0 +1,59 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def run_django_check(settings_module: str, **env) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, **env}
+    environment.pop("SECRET_KEY", None) if "SECRET_KEY" not in env else None
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=environment, capture_output=True, text=True
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_django_check("config.settings.production")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_starts_with_a_secret_key():
+    result = run_django_check("config.settings.production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="shelters.example")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_boolean_setting_that_is_not_a_boolean_is_an_error(monkeypatch):
+    monkeypatch.setenv("DEBUG", "ture")
+
+    with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+        env_bool("DEBUG")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("off", False), ("0", False)])
+def test_booleans_are_read_from_their_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("SOME_FLAG", raw)
+
+    assert env_bool("SOME_FLAG") is expected
+
+
+def test_a_number_setting_that_is_not_a_number_is_an_error(monkeypatch):
+    monkeypatch.setenv("CONN_MAX_AGE", "sixty")
+
+    with pytest.raises(ImproperlyConfigured, match="CONN_MAX_AGE"):
+        env_int("CONN_MAX_AGE", 0)
+
+
+def test_the_time_zone_is_tokyo_and_japanese_comes_first(settings):
+    assert settings.TIME_ZONE == "Asia/Tokyo"
+    assert settings.LANGUAGE_CODE == "ja"
+    assert [code for code, _ in settings.LANGUAGES] == ["ja", "en"]

@@ -57,3 +57,13 @@ def test_the_time_zone_is_tokyo_and_japanese_comes_first(settings):
     assert settings.TIME_ZONE == "Asia/Tokyo"
     assert settings.LANGUAGE_CODE == "ja"
     assert [code for code, _ in settings.LANGUAGES] == ["ja", "en"]
+
+
+@pytest.mark.django_db
+def test_pages_are_japanese_even_for_an_english_browser_until_english_is_chosen(client):
+    first = client.get("/login/", headers={"accept-language": "en-US,en;q=0.9"})
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    second = client.get("/login/")
+
+    assert first.headers["Content-Language"] == "ja"
+    assert second.headers["Content-Language"] == "en"

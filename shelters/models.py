@@ -124,6 +124,9 @@ class Shelter(models.Model):
     # the shelter's row lock; tests check the equality under concurrency.
     occupancy = models.PositiveIntegerField(_("evacuees inside"), default=0)
     outside_count = models.PositiveIntegerField(_("evacuees outside the shelter"), default=0)
+    # Bumped with every change of status or counts, under the row lock: live clients keep the
+    # highest version they have seen, so events that arrive out of order cannot roll figures back.
+    version = models.PositiveBigIntegerField(default=0)
 
     source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
     created_at = models.DateTimeField(auto_now_add=True)

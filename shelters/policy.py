@@ -121,3 +121,20 @@ def record_personal_data_access(*, viewer: User, evacuees: Iterable[Evacuee], pu
     PersonalDataAccess.objects.bulk_create(
         PersonalDataAccess(viewer=viewer, evacuee=evacuee, purpose=purpose, at=now) for evacuee in evacuees
     )
+
+
+# --- Live dashboards ----------------------------------------------------------------------------
+
+
+def can_watch_city(user) -> bool:
+    """The city-wide dashboard: figures for every shelter, no names."""
+    return role_of(user) in (Role.HQ, Role.ADMIN, Role.OFFICIAL)
+
+
+def can_watch_shelter(user, shelter_id: int) -> bool:
+    return can_watch_city(user) or shelter_id in managed_shelter_ids(user)
+
+
+def may_see_names_at(user, shelter_id: int) -> bool:
+    """Names on a shelter's dashboard: its own managers and HQ, never officials."""
+    return may_see_personal_data(user) and can_operate_shelter(user, shelter_id)

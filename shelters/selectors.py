@@ -185,3 +185,67 @@ def transfer_targets(*, exclude_shelter_id: int | None = None) -> QuerySet[Shelt
     if exclude_shelter_id:
         shelters = shelters.exclude(pk=exclude_shelter_id)
     return shelters.order_by("name")
+
+
+# --- Live state ----------------------------------------------------------------------------------
+
+NEARLY_FULL_RATIO = 0.9
+MANY_NEEDING_SUPPORT = 10
+MANY_NEEDING_SUPPORT_RATIO = 0.25
+
+
+def shelter_alerts(
+    *, status: str, capacity: int | None, occupancy: int, outside_count: int, support_people: int
+) -> list[str]:
+    """What HQ must look at: nearly full, full, closed with people inside, many needing support."""
+    alerts = []
+    if status == ShelterStatus.FULL or (capacity and occupancy >= capacity and status != ShelterStatus.CLOSED):
+        alerts.append("full")
+    elif capacity and occupancy >= NEARLY_FULL_RATIO * capacity and status == ShelterStatus.OPEN:
+        alerts.append("nearly_full")
+    if status == ShelterStatus.CLOSED and occupancy + outside_count > 0:
+        alerts.append("closed_with_people")
+    if support_people >= MANY_NEEDING_SUPPORT or (
+        occupancy >= 8 and support_people >= MANY_NEEDING_SUPPORT_RATIO * occupancy
+    ):
+        alerts.append("many_needing_support")
+    return alerts
+
+
+def shelter_states(*, shelter_ids=None, shelters: QuerySet[Shelter] | None = None) -> list[dict]:
+    """Each shelter's live figures (a `ShelterState`): no personal data, fine for officials."""
+    if shelters is None:
+        shelters = Shelter.objects.filter(pk__in=list(shelter_ids))
+    shelters = list(shelters.order_by("code"))
+    ids = [s.pk for s in shelters]
+    support_counts = support_counts_by_shelter(shelter_ids=ids)
+    support_people = support_people_by_shelter(shelter_ids=ids)
+    states = []
+    for shelter in shelters:
+        people = support_people.get(shelter.pk, 0)
+        states.append(
+            {
+                "id": shelter.pk,
+                "name": shelter.name,
+                "status": shelter.status,
+                "status_label": str(ShelterStatus(shelter.status).label),
+                "kind": shelter.kind,
+                "source": shelter.source,
+                "capacity": shelter.capacity,
+                "occupancy": shelter.occupancy,
+                "outside_count": shelter.outside_count,
+                "latitude": float(shelter.latitude) if shelter.latitude is not None else None,
+                "longitude": float(shelter.longitude) if shelter.longitude is not None else None,
+                "support_counts": support_counts.get(shelter.pk, {}),
+                "support_people": people,
+                "alerts": shelter_alerts(
+                    status=shelter.status,
+                    capacity=shelter.capacity,
+                    occupancy=shelter.occupancy,
+                    outside_count=shelter.outside_count,
+                    support_people=people,
+                ),
+                "version": shelter.version,
+            }
+        )
+    return states

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shelters import events
 from shelters.errors import ApplicationError
 from shelters.models import (
     CheckIn,
@@ -76,7 +77,9 @@ def _apply_status(
         shelter.closed_at = at
         fields.append("closed_at")
     shelter.status = to_status
-    shelter.save(update_fields=fields)
+    shelter.version += 1
+    shelter.save(update_fields=[*fields, "version"])
+    events.shelters_changed([shelter.pk])
     audit_record(
         actor=actor,
         action="shelter.status_change",
@@ -110,10 +113,15 @@ def _adjust_counts(shelter: Shelter, *, inside: int, outside: int, actor: User |
     """Move a locked shelter's counters and set or lift 満員 automatically."""
     if inside or outside:
         Shelter.objects.filter(pk=shelter.pk).update(
-            occupancy=F("occupancy") + inside, outside_count=F("outside_count") + outside, updated_at=at
+            occupancy=F("occupancy") + inside,
+            outside_count=F("outside_count") + outside,
+            version=F("version") + 1,
+            updated_at=at,
         )
         shelter.occupancy += inside
         shelter.outside_count += outside
+        shelter.version += 1
+        events.shelters_changed([shelter.pk])
     if not shelter.capacity:
         return
     if shelter.status == ShelterStatus.OPEN and shelter.occupancy >= shelter.capacity:
@@ -488,6 +496,9 @@ def evacuee_update(*, evacuee_id: int, actor: User | None, changes: dict) -> Eva
     if needs is not None:
         _set_support_needs(evacuee, needs)
         changed.append("support_needs")
+    if {"support_needs", "requires_evacuation_support"} & set(changed):
+        # Support counts are part of the shelter's live figures.
+        events.shelters_changed(evacuee.stays.filter(checked_out_at__isnull=True).values_list("shelter_id", flat=True))
     audit_record(
         actor=actor, action="evacuee.update", object_type="evacuee", object_id=evacuee.pk, details={"fields": changed}
     )

@@ -1,0 +1,110 @@
+"""The one way events leave the server: after commit, serialized once, numbered per stream.
+
+A stream is what one kind of dashboard listens to: `city` (every shelter, figures only) and
+`shelter.<id>` (one shelter). Each event is an envelope
+
+    {"type": "shelter.updated", "stream": "city", "seq": 42, "committed_at": 1732456789123.4, "data": {...}}
+
+`seq` counts up by one per stream across every process (a Redis counter), so a client that sees a
+gap knows it missed something and asks for a fresh snapshot. `committed_at` is the wall-clock time
+(ms) at which the transaction committed, so clients and benchmarks can measure delivery latency.
+"""
+
+import itertools
+import json
+import logging
+import threading
+import time
+from collections import defaultdict
+
+import redis
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+
+logger = logging.getLogger(__name__)
+
+CITY_STREAM = "city"
+
+
+def shelter_stream(shelter_id: int) -> str:
+    return f"shelter.{shelter_id}"
+
+
+# --- Sequence numbers ---------------------------------------------------------------------------
+
+
+class _LocalSequences:
+    """In-process counters for the in-memory channel layer of unit tests (one process only)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counters: dict[str, itertools.count] = defaultdict(lambda: itertools.count(1))
+        self._current: dict[str, int] = defaultdict(int)
+
+    def next(self, stream: str) -> int:
+        with self._lock:
+            value = next(self._counters[stream])
+            self._current[stream] = value
+            return value
+
+    def current(self, stream: str) -> int:
+        return self._current[stream]
+
+
+class _RedisSequences:
+    def __init__(self, url: str):
+        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def next(self, stream: str) -> int:
+        return int(self._client.incr(f"events:seq:{stream}"))
+
+    def current(self, stream: str) -> int:
+        return int(self._client.get(f"events:seq:{stream}") or 0)
+
+
+_sequences = None
+
+
+def sequences():
+    global _sequences
+    if _sequences is None:
+        backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+        _sequences = (
+            _LocalSequences() if backend.endswith("InMemoryChannelLayer") else _RedisSequences(settings.REDIS_URL)
+        )
+    return _sequences
+
+
+# --- Sending ------------------------------------------------------------------------------------
+
+
+def envelope(*, event_type: str, stream: str, seq: int, committed_at: float, data: dict) -> str:
+    return json.dumps(
+        {"type": event_type, "stream": stream, "seq": seq, "committed_at": committed_at, "data": data},
+        cls=DjangoJSONEncoder,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def group_name(stream: str) -> str:
+    return f"stream.{stream}"
+
+
+def send(*, event_type: str, streams: list[str], data: dict, committed_at: float | None = None) -> None:
+    """Send one event to each stream now. Call it from an on-commit hook, never inside a transaction.
+
+    A broken channel layer must not break the write that already committed: clients resync from a
+    snapshot when they reconnect or notice a gap.
+    """
+    committed_at = committed_at or time.time() * 1000
+    layer = get_channel_layer()
+    for stream in streams:
+        try:
+            seq = sequences().next(stream)
+            text = envelope(event_type=event_type, stream=stream, seq=seq, committed_at=committed_at, data=data)
+            async_to_sync(layer.group_send)(group_name(stream), {"type": "stream.event", "text": text})
+        except Exception:
+            logger.exception("Could not send %s to stream %s", event_type, stream)

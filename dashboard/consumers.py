@@ -1,0 +1,119 @@
+"""WebSocket streams for the dashboards.
+
+On connect a client is checked against the access policy, joins its stream's group and gets a
+snapshot; then it receives every event of the stream, already serialized once by the sender.
+The client asks for a fresh snapshot (`{"action": "resync"}`) when it sees a gap in `seq`.
+
+Async consumers: a wall of dashboards is thousands of idle sockets and a fan-out per event; the
+few database reads (permission, snapshot) run in the thread pool.
+"""
+
+import asyncio
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from dashboard import broadcast, selectors
+from shelters import policy
+
+FORBIDDEN = 4403
+SUPPORT_LIST_DELAY = 0.5  # seconds: a burst of check-ins refreshes a manager's names list once
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    stream: str | None = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        stream = await database_sync_to_async(self.authorized_stream)(user)
+        if stream is None:
+            # Refused before the handshake completes: the client gets HTTP 403.
+            await self.close(code=FORBIDDEN)
+            return
+        self.stream = stream
+        await self.channel_layer.group_add(broadcast.group_name(stream), self.channel_name)
+        await self.accept()
+        await self.send_snapshot()
+
+    async def disconnect(self, code):
+        if self.stream is not None:
+            await self.channel_layer.group_discard(broadcast.group_name(self.stream), self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = json.loads(text_data or "{}")
+        except ValueError:
+            return
+        if message.get("action") == "resync":
+            await self.send_snapshot()
+
+    async def stream_event(self, event):
+        await self.send(text_data=event["text"])
+
+    async def send_snapshot(self):
+        message = await database_sync_to_async(self.snapshot)()
+        await self.send(text_data=json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=str))
+
+    def snapshot(self) -> dict:
+        # The sequence number is read before the data, so anything the snapshot might have missed
+        # arrives afterwards with a higher number (and shelter versions make repeats harmless).
+        seq = selectors.current_seq(self.stream)
+        return selectors.snapshot_message(stream=self.stream, data=self.snapshot_data(), seq=seq)
+
+    def authorized_stream(self, user) -> str | None:
+        raise NotImplementedError
+
+    def snapshot_data(self) -> dict:
+        raise NotImplementedError
+
+
+class CityConsumer(StreamConsumer):
+    """Every shelter's figures, for HQ and officials."""
+
+    def authorized_stream(self, user):
+        return broadcast.CITY_STREAM if user is not None and policy.can_watch_city(user) else None
+
+    def snapshot_data(self):
+        return selectors.city_snapshot()
+
+
+class ShelterConsumer(StreamConsumer):
+    """One shelter: its figures, notifications, and for its own managers the names needing support."""
+
+    shows_names = False
+    _support_list_task = None
+
+    def authorized_stream(self, user):
+        shelter_id = self.scope["url_route"]["kwargs"]["shelter_id"]
+        if user is None or not policy.can_watch_shelter(user, shelter_id):
+            return None
+        self.shelter_id = shelter_id
+        self.shows_names = policy.may_see_names_at(user, shelter_id)
+        return broadcast.shelter_stream(shelter_id)
+
+    def snapshot_data(self):
+        return selectors.shelter_snapshot(user=self.scope["user"], shelter_id=self.shelter_id)
+
+    async def stream_event(self, event):
+        await super().stream_event(event)
+        if self.shows_names and '"type":"shelter.updated"' in event["text"][:40]:
+            self._schedule_support_list()
+
+    def _schedule_support_list(self):
+        if self._support_list_task is None or self._support_list_task.done():
+            self._support_list_task = asyncio.ensure_future(self._send_support_list_later())
+
+    async def _send_support_list_later(self):
+        await asyncio.sleep(SUPPORT_LIST_DELAY)
+        people = await database_sync_to_async(selectors.support_list)(
+            user=self.scope["user"], shelter_id=self.shelter_id
+        )
+        await self.send(
+            text_data=json.dumps({"type": "support_list", "data": {"support_list": people}}, ensure_ascii=False)
+        )
+
+    async def disconnect(self, code):
+        if self._support_list_task is not None:
+            self._support_list_task.cancel()
+        await super().disconnect(code)

@@ -1,0 +1,87 @@
+"""Plotly figures, built in Python; the browser only re-styles them with live figures."""
+
+import json
+
+import plotly.graph_objects as go
+from django.utils.translation import gettext as _
+
+from dashboard.selectors import Series
+
+STATUS_COLOURS = {"standby": "#9aa5b1", "open": "#1e7b34", "full": "#b35c00", "closed": "#b3261e"}
+FONT = "system-ui, 'Hiragino Sans', 'Noto Sans CJK JP', sans-serif"
+
+
+def _layout(**extra) -> dict:
+    return {
+        "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
+        "font": {"family": FONT, "size": 13},
+        "paper_bgcolor": "#fff",
+        "plot_bgcolor": "#fff",
+        "hovermode": "closest",
+        **extra,
+    }
+
+
+def as_json(figure: go.Figure) -> dict:
+    return json.loads(figure.to_json())
+
+
+def marker_size(occupancy: int) -> float:
+    return 8 + min(occupancy, 1000) ** 0.5 * 1.6
+
+
+def shelter_map(states: list[dict]) -> dict:
+    """Shelters on longitude/latitude axes: no tile server, so it works with no internet at all."""
+    placed = [s for s in states if s["latitude"] is not None and s["longitude"] is not None]
+    figure = go.Figure(
+        go.Scatter(
+            x=[s["longitude"] for s in placed],
+            y=[s["latitude"] for s in placed],
+            customdata=[s["id"] for s in placed],
+            text=[f"{s['name']}<br>{s['status_label']} {s['occupancy']}/{s['capacity'] or '–'}" for s in placed],
+            hoverinfo="text",
+            mode="markers",
+            marker={
+                "size": [marker_size(s["occupancy"]) for s in placed],
+                "color": [STATUS_COLOURS[s["status"]] for s in placed],
+                "line": {"width": 1, "color": "#fff"},
+                "opacity": 0.85,
+            },
+        )
+    )
+    figure.update_layout(
+        **_layout(
+            xaxis={"title": _("Longitude"), "showgrid": True, "gridcolor": "#eef1f4", "zeroline": False},
+            yaxis={
+                "title": _("Latitude"),
+                "scaleanchor": "x",
+                "scaleratio": 1.25,
+                "gridcolor": "#eef1f4",
+                "zeroline": False,
+            },
+            height=420,
+            showlegend=False,
+        )
+    )
+    return as_json(figure)
+
+
+def occupancy_over_time(series: Series, *, title: str) -> dict:
+    figure = go.Figure(
+        go.Scatter(
+            x=series.times, y=series.occupancy, mode="lines", line={"shape": "hv", "color": "#0b5cad"}, name=_("Inside")
+        )
+    )
+    figure.update_layout(**_layout(title={"text": title, "x": 0}, height=300, yaxis={"rangemode": "tozero"}))
+    return as_json(figure)
+
+
+def arrivals_and_departures(series: Series) -> dict:
+    figure = go.Figure(
+        [
+            go.Bar(x=series.times, y=series.arrivals, name=_("Arrivals"), marker_color="#1e7b34"),
+            go.Bar(x=series.times, y=[-d for d in series.departures], name=_("Departures"), marker_color="#b3261e"),
+        ]
+    )
+    figure.update_layout(**_layout(barmode="relative", height=260, legend={"orientation": "h", "y": -0.25}))
+    return as_json(figure)

@@ -1,0 +1,27 @@
+from django.utils.translation import gettext as _
+
+
+def live_labels() -> dict:
+    """Words the dashboards' JavaScript shows, in the page's language."""
+    return {
+        "live": _("Live"),
+        "connecting": _("Connecting…"),
+        "reconnecting": _("Reconnecting…"),
+        "stale_since": _("Stale since %(time)s"),
+        "refused": _("Not allowed to watch this stream"),
+        "alerts": {
+            "nearly_full": _("Nearly full (90%)"),
+            "full": _("Full"),
+            "closed_with_people": _("Closed with people inside"),
+            "many_needing_support": _("Many residents needing support"),
+        },
+        "no_alerts": _("No alerts."),
+        "inside": _("inside"),
+        "outside": _("outside"),
+        "nobody": _("Nobody needing support."),
+        "no_notifications": _("No notifications yet."),
+        "modes": {"inside": _("In the shelter"), "at_home": _("At home"), "in_car": _("In a car")},
+        "evacuation_support": _("Evacuation support"),
+        "sample": _("Sample"),
+        "replay": _("Replay"),
+    }

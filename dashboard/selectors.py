@@ -1,0 +1,122 @@
+"""What the dashboards show: snapshots for the live streams and history for the charts."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from dashboard import broadcast
+from shelters import policy
+from shelters.models import Shelter, Stay, StayMode, SupportCategory, User
+from shelters.selectors import shelter_states
+
+HISTORY_POINTS = 240
+
+
+def categories() -> list[dict]:
+    return [
+        {"code": c.code, "name": c.name, "name_en": c.name_en}
+        for c in SupportCategory.objects.filter(active=True).order_by("sort_order", "code")
+    ]
+
+
+def city_snapshot() -> dict:
+    """Every shelter's figures. The caller reads the stream's sequence number first."""
+    return {"shelters": shelter_states(shelters=Shelter.objects.all())}
+
+
+def support_list(*, user: User, shelter_id: int) -> list[dict] | None:
+    """Residents of a shelter needing support, with names, for those who may see them; else None."""
+    if not policy.may_see_names_at(user, shelter_id):
+        return None
+    stays = (
+        policy.stays_visible_to(user)
+        .filter(shelter_id=shelter_id, checked_out_at__isnull=True)
+        .filter(Q(evacuee__support_needs__isnull=False) | Q(evacuee__requires_evacuation_support=True))
+        .select_related("evacuee")
+        .prefetch_related("evacuee__support_needs__category")
+        .distinct()
+        .order_by("evacuee__name_kana", "evacuee_id")
+    )
+    return [
+        {
+            "id": stay.evacuee_id,
+            "name": stay.evacuee.name,
+            "name_kana": stay.evacuee.name_kana,
+            "mode": stay.mode,
+            "requires_evacuation_support": stay.evacuee.requires_evacuation_support,
+            "needs": [need.category.code for need in stay.evacuee.support_needs.all()],
+        }
+        for stay in stays
+    ]
+
+
+def shelter_snapshot(*, user: User, shelter_id: int) -> dict:
+    states = shelter_states(shelter_ids=[shelter_id])
+    from dashboard.models import Notification
+
+    notifications = Notification.objects.filter(shelter_id=shelter_id).order_by("-created_at", "-id")[:50]
+    return {
+        "shelters": states,
+        "support_list": support_list(user=user, shelter_id=shelter_id),
+        "notifications": [n.as_event_data() for n in notifications],
+    }
+
+
+def snapshot_message(*, stream: str, data: dict, seq: int) -> dict:
+    return {"type": "snapshot", "stream": stream, "seq": seq, "data": data}
+
+
+def current_seq(stream: str) -> int:
+    return broadcast.sequences().current(stream)
+
+
+# --- History ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Series:
+    times: list[datetime]
+    occupancy: list[int]
+    arrivals: list[int]
+    departures: list[int]
+
+
+def _bucket_size(span: timedelta) -> timedelta:
+    for minutes in (1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440):
+        if span / timedelta(minutes=minutes) <= HISTORY_POINTS:
+            return timedelta(minutes=minutes)
+    return timedelta(days=1)
+
+
+def occupancy_history(*, shelter_ids: list[int] | None = None, hours: int = 48, now: datetime | None = None) -> Series:
+    """People inside over time, with arrivals and departures per bucket, rebuilt from the stays."""
+    now = now or timezone.now()
+    since = now - timedelta(hours=hours)
+    stays = Stay.objects.filter(mode=StayMode.INSIDE)
+    if shelter_ids is not None:
+        stays = stays.filter(shelter_id__in=shelter_ids)
+    start = (
+        stays.filter(checked_in_at__lt=since)
+        .filter(Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=since))
+        .count()
+    )
+    arrivals = stays.filter(checked_in_at__gte=since, checked_in_at__lte=now).values_list("checked_in_at", flat=True)
+    departures = stays.filter(checked_out_at__gte=since, checked_out_at__lte=now).values_list(
+        "checked_out_at", flat=True
+    )
+    bucket = _bucket_size(now - since)
+    count = int((now - since) / bucket) + 1
+    arrived = [0] * count
+    left = [0] * count
+    for moment in arrivals:
+        arrived[int((moment - since) / bucket)] += 1
+    for moment in departures:
+        left[int((moment - since) / bucket)] += 1
+    occupancy, level = [], start
+    for index in range(count):
+        level += arrived[index] - left[index]
+        occupancy.append(level)
+    times = [since + bucket * (index + 1) for index in range(count)]
+    return Series(times=times, occupancy=occupancy, arrivals=arrived, departures=left)

@@ -1,0 +1,26 @@
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from dashboard import broadcast
+from dashboard.models import Notification
+
+NOTIFICATION_CREATED = "notification.created"
+
+
+@transaction.atomic
+def notification_create(
+    *, shelter_id: int, kind: str, title: str, body: str = "", at: datetime | None = None
+) -> Notification:
+    """Post a message to a shelter's dashboard; it appears live once the transaction commits."""
+    notification = Notification.objects.create(
+        shelter_id=shelter_id, kind=kind, title=title, body=body, created_at=at or timezone.now()
+    )
+    data = notification.as_event_data()
+    transaction.on_commit(
+        lambda: broadcast.send(
+            event_type=NOTIFICATION_CREATED, streams=[broadcast.shelter_stream(shelter_id)], data={"notification": data}
+        )
+    )
+    return notification

@@ -1,0 +1,9 @@
+from shelters import policy
+
+
+def navigation(request) -> dict:
+    """What the top bar offers this user, decided by the access policy."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"nav_city_dashboard": policy.can_watch_city(user)}

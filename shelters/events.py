@@ -1,0 +1,84 @@
+"""Events about shelters, sent after the transaction that changed them commits.
+
+The stay and status services call `shelters_changed(ids)`. However many check-ins one transaction
+makes, each changed shelter is sent once, with its state as committed (read after commit), to the
+city stream and to its own stream. Event types and their data:
+
+- `shelter.updated`: {"shelters": [ShelterState, ...]}
+- `notification.created` (dashboard app): see dashboard/notifications.
+
+A ShelterState carries figures only, never a person: it goes to officials too.
+"""
+
+import time
+from typing import TypedDict
+
+from django.db import transaction
+
+from dashboard import broadcast
+
+
+class ShelterState(TypedDict):
+    id: int
+    name: str
+    status: str
+    status_label: str
+    kind: str
+    source: str
+    capacity: int | None
+    occupancy: int
+    outside_count: int
+    latitude: float | None
+    longitude: float | None
+    support_counts: dict[str, int]
+    support_people: int
+    alerts: list[str]
+    version: int
+
+
+SHELTER_UPDATED = "shelter.updated"
+
+_PENDING = "_pending_shelter_events"
+
+
+def shelters_changed(shelter_ids) -> None:
+    """Note that these shelters changed; one event per shelter goes out when the transaction commits."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _send(set(shelter_ids))
+        return
+    pending = getattr(connection, _PENDING, None)
+    # After a rollback Django drops our callback but not our set: start afresh then.
+    if pending is None or not any(callback is _flush for _, callback, _ in connection.run_on_commit):
+        pending = set()
+        setattr(connection, _PENDING, pending)
+        transaction.on_commit(_flush)
+    pending.update(shelter_ids)
+
+
+def _flush() -> None:
+    connection = transaction.get_connection()
+    shelter_ids = getattr(connection, _PENDING, None) or set()
+    setattr(connection, _PENDING, None)
+    _send(shelter_ids)
+
+
+def _send(shelter_ids: set[int]) -> None:
+    if not shelter_ids:
+        return
+    committed_at = time.time() * 1000
+    from shelters.selectors import shelter_states  # selectors import models; keep this module light
+
+    states = shelter_states(shelter_ids=shelter_ids)
+    streams = [broadcast.CITY_STREAM, *(broadcast.shelter_stream(state["id"]) for state in states)]
+    # One city event for the whole transaction; each shelter stream gets its own shelter.
+    broadcast.send(
+        event_type=SHELTER_UPDATED, streams=streams[:1], data={"shelters": states}, committed_at=committed_at
+    )
+    for state in states:
+        broadcast.send(
+            event_type=SHELTER_UPDATED,
+            streams=[broadcast.shelter_stream(state["id"])],
+            data={"shelters": [state]},
+            committed_at=committed_at,
+        )

@@ -1,0 +1,149 @@
+// The client side of the dashboards' stream protocol (see dashboard/consumers.py):
+// a snapshot on connect, then numbered events; a gap that does not fill within a second, or a
+// reconnect, brings a fresh snapshot. Reconnects back off up to 30 s. Shared by the dashboards.
+(function () {
+  "use strict";
+
+  var GAP_WAIT_MS = 1000;
+
+  function LiveStream(options) {
+    this.url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + options.path;
+    this.options = options;
+    this.seq = null;
+    this.pending = {};
+    this.backoff = 500;
+    this.liveSince = null;
+    this.lostAt = null;
+    this.gapTimer = null;
+    this.connect();
+  }
+
+  LiveStream.prototype.status = function (state) {
+    if (this.options.onStatus) this.options.onStatus(state, this.lostAt);
+  };
+
+  LiveStream.prototype.connect = function () {
+    var self = this;
+    var socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.onopen = function () { self.backoff = 500; };
+    socket.onmessage = function (message) { self.receive(JSON.parse(message.data)); };
+    socket.onclose = function (event) {
+      if (self.socket !== socket) return;
+      self.seq = null;
+      if (!self.lostAt) self.lostAt = new Date();
+      var refused = event.code === 4403 || (event.code === 1006 && self.liveSince === null && self.backoff >= 8000);
+      self.status(refused ? "refused" : "reconnecting");
+      var delay = Math.min(30000, self.backoff) * (0.75 + Math.random() * 0.5);
+      self.backoff = Math.min(30000, self.backoff * 2);
+      setTimeout(function () { self.connect(); }, delay);
+    };
+  };
+
+  LiveStream.prototype.resync = function () {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ action: "resync" }));
+    }
+  };
+
+  LiveStream.prototype.receive = function (message) {
+    if (message.type === "snapshot") {
+      this.seq = message.seq;
+      this.pending = {};
+      clearTimeout(this.gapTimer);
+      this.gapTimer = null;
+      this.liveSince = new Date();
+      this.lostAt = null;
+      this.options.onSnapshot(message.data);
+      this.status("live");
+      this.drain();
+      return;
+    }
+    if (typeof message.seq !== "number") {
+      if (this.options.onMessage) this.options.onMessage(message);
+      return;
+    }
+    if (this.seq === null || message.seq <= this.seq) return; // before the snapshot, or already in it
+    this.pending[message.seq] = message;
+    this.drain();
+  };
+
+  LiveStream.prototype.drain = function () {
+    var self = this;
+    while (this.seq !== null && this.pending[this.seq + 1]) {
+      var next = this.pending[this.seq + 1];
+      delete this.pending[this.seq + 1];
+      this.seq += 1;
+      this.options.onEvent(next.type, next.data, next);
+    }
+    var waiting = Object.keys(this.pending).length > 0;
+    if (waiting && !this.gapTimer) {
+      // Two servers may publish neighbouring numbers out of order: give the gap a moment to fill.
+      this.gapTimer = setTimeout(function () {
+        self.gapTimer = null;
+        if (Object.keys(self.pending).length > 0) self.resync();
+      }, GAP_WAIT_MS);
+    } else if (!waiting && this.gapTimer) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = null;
+    }
+  };
+
+  // Run `render` at most every `ms`, always once more after the last call: a burst of events
+  // costs a few redraws, and the last redraw shows the final figures.
+  function throttle(render, ms) {
+    var timer = null, last = 0, again = false;
+    return function schedule() {
+      if (timer) { again = true; return; }
+      var wait = Math.max(0, last + ms - Date.now());
+      timer = setTimeout(function () {
+        timer = null;
+        last = Date.now();
+        render();
+        if (again) { again = false; schedule(); }
+      }, wait);
+    };
+  }
+
+  function readJson(id) {
+    var element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : null;
+  }
+
+  function showStatus(element, labels) {
+    return function (state, lostAt) {
+      element.className = "live-status " + state;
+      if (state === "live") element.textContent = labels.live;
+      else if (state === "refused") element.textContent = labels.refused;
+      else {
+        var time = lostAt ? lostAt.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+        element.textContent = labels.reconnecting + " · " + labels.stale_since.replace("%(time)s", time);
+      }
+      element.dataset.state = state;
+    };
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  // Newer figures win: a shelter's version only grows, so a late, older event is ignored.
+  function applyShelters(store, shelters) {
+    shelters.forEach(function (shelter) {
+      var known = store[shelter.id];
+      if (!known || shelter.version >= known.version) store[shelter.id] = shelter;
+    });
+  }
+
+  window.Live = {
+    LiveStream: LiveStream,
+    throttle: throttle,
+    readJson: readJson,
+    showStatus: showStatus,
+    escapeHtml: escapeHtml,
+    applyShelters: applyShelters,
+    RENDER_INTERVAL_MS: 300,
+  };
+})();

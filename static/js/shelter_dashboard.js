@@ -1,0 +1,111 @@
+// One shelter's dashboard: its figures, the people needing support (names for its own managers
+// only: the server decides) and its notifications, all live.
+(function () {
+  "use strict";
+  var L = window.Live;
+  var labels = L.readJson("labels");
+  var config = L.readJson("dashboard-config");
+  var categories = L.readJson("categories");
+  var language = document.documentElement.lang;
+  var store = {};
+  var supportList = null;
+  var notifications = [];
+
+  function categoryName(code) {
+    for (var i = 0; i < categories.length; i++) {
+      if (categories[i].code === code) return language === "en" ? categories[i].name_en : categories[i].name;
+    }
+    return code;
+  }
+
+  function renderFigures() {
+    var s = store[config.shelter];
+    if (!s) return;
+    var status = document.getElementById("status");
+    status.textContent = s.status_label;
+    status.className = "status status-" + s.status;
+    document.getElementById("occupancy").textContent = s.occupancy;
+    document.getElementById("capacity").textContent = s.capacity || "–";
+    document.getElementById("outside").textContent = s.outside_count;
+    document.getElementById("support-people").textContent = s.support_people;
+    document.getElementById("alerts").innerHTML = s.alerts.map(function (a) {
+      return '<li class="alert alert-' + a + '">' + L.escapeHtml(labels.alerts[a]) + "</li>";
+    }).join("");
+    document.getElementById("support-counts").innerHTML = Object.keys(s.support_counts).map(function (code) {
+      return '<span class="badge need">' + L.escapeHtml(categoryName(code)) + " " + s.support_counts[code] + "</span>";
+    }).join("");
+  }
+
+  function renderSupportList() {
+    var list = document.getElementById("support-list");
+    if (!list || supportList === null) return;
+    list.innerHTML = supportList.length ? supportList.map(function (p) {
+      return "<li><strong>" + L.escapeHtml(p.name) + '</strong> <span class="kana">' + L.escapeHtml(p.name_kana) + "</span> " +
+        (p.requires_evacuation_support ? '<span class="badge support-flag">' + L.escapeHtml(labels.evacuation_support) + "</span>" : "") +
+        p.needs.map(function (code) { return '<span class="badge need">' + L.escapeHtml(categoryName(code)) + "</span>"; }).join("") +
+        ' <span class="muted">' + L.escapeHtml(labels.modes[p.mode] || p.mode) + "</span></li>";
+    }).join("") : '<li class="muted">' + L.escapeHtml(labels.nobody) + "</li>";
+  }
+
+  function renderNotifications() {
+    document.getElementById("notifications").innerHTML = notifications.length ? notifications.map(function (n) {
+      return '<li class="notification notification-' + n.kind + '"><span class="badge">' + L.escapeHtml(n.kind_label) + "</span> <strong>" +
+        L.escapeHtml(n.title) + '</strong> <time class="muted">' + new Date(n.created_at).toLocaleString() + "</time>" +
+        (n.body ? "<div>" + L.escapeHtml(n.body) + "</div>" : "") + "</li>";
+    }).join("") : '<li class="muted">' + L.escapeHtml(labels.no_notifications) + "</li>";
+  }
+
+  var history = L.readJson("history-figure");
+  var flow = L.readJson("flow-figure");
+  function renderCharts() {
+    if (!window.Plotly) return;
+    var s = store[config.shelter];
+    var trace = history.data[0];
+    var now = new Date();
+    var lastTime = trace.x.length ? new Date(trace.x[trace.x.length - 1]) : null;
+    if (s) {
+      if (lastTime && now - lastTime < 30000) trace.y[trace.y.length - 1] = s.occupancy;
+      else { trace.x.push(now.toISOString()); trace.y.push(s.occupancy); }
+    }
+    history.layout.uirevision = flow.layout.uirevision = "keep";
+    Plotly.react("history", history.data, history.layout, { displaylogo: false, responsive: true });
+    Plotly.react("flow", flow.data, flow.layout, { displaylogo: false, responsive: true });
+  }
+
+  var refreshFlow = L.throttle(function () {
+    fetch(config.historyUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (series) {
+      history.data[0].x = series.times;
+      history.data[0].y = series.occupancy;
+      flow.data[0].x = flow.data[1].x = series.times;
+      flow.data[0].y = series.arrivals;
+      flow.data[1].y = series.departures.map(function (d) { return -d; });
+      scheduleRender();
+    }).catch(function () { /* the next change tries again */ });
+  }, 30000);
+
+  function render() { renderFigures(); renderSupportList(); renderNotifications(); renderCharts(); }
+  var scheduleRender = L.throttle(render, L.RENDER_INTERVAL_MS);
+
+  function replaceAll(data) {
+    store = {};
+    L.applyShelters(store, data.shelters);
+    supportList = data.support_list;
+    notifications = data.notifications;
+    scheduleRender();
+  }
+
+  replaceAll(L.readJson("snapshot"));
+  new L.LiveStream({
+    path: config.stream,
+    onSnapshot: replaceAll,
+    onEvent: function (type, data) {
+      if (type === "shelter.updated") { L.applyShelters(store, data.shelters); refreshFlow(); }
+      else if (type === "notification.created") notifications.unshift(data.notification);
+      scheduleRender();
+    },
+    onMessage: function (message) {
+      if (message.type === "support_list") { supportList = message.data.support_list; scheduleRender(); }
+    },
+    onStatus: L.showStatus(document.getElementById("live-status"), labels),
+  });
+})();

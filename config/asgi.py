@@ -3,14 +3,14 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-# Django must be set up before anything imports models (consumers, in later issues).
+# Django must be set up before anything imports models (the consumers do).
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 
-websocket_urlpatterns: list = []
+from dashboard.routing import websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {

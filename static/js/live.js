@@ -116,7 +116,7 @@
       if (state === "live") element.textContent = labels.live;
       else if (state === "refused") element.textContent = labels.refused;
       else {
-        var time = lostAt ? lostAt.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+        var time = lostAt ? lostAt.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }) : "";
         element.textContent = labels.reconnecting + " · " + labels.stale_since.replace("%(time)s", time);
       }
       element.dataset.state = state;

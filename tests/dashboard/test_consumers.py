@@ -9,6 +9,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.test import Client
 
 from config.asgi import application
 from dashboard.routing import websocket_urlpatterns
@@ -206,10 +207,26 @@ def test_a_notification_appears_on_its_shelters_stream_only(manager_a, manager_b
     assert silent
 
 
-def test_a_socket_from_another_origin_is_refused(hq):
+def session_headers(user, origin: bytes) -> list[tuple[bytes, bytes]]:
+    client = Client()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    return [(b"origin", origin), (b"cookie", cookie)]
+
+
+@pytest.mark.parametrize(
+    ("origin", "signed_in", "accepted"),
+    [(b"http://127.0.0.1:8000", True, True), (b"http://evil.example", True, False), (b"http://127.0.0.1:8000", False, False)],
+)
+def test_the_full_application_checks_the_origin_and_the_session(hq, origin, signed_in, accepted):
+    headers = session_headers(hq, origin) if signed_in else [(b"origin", origin)]
+
     async def body():
-        communicator = WebsocketCommunicator(application, "/ws/city/", headers=[(b"origin", b"http://evil.example")])
+        communicator = WebsocketCommunicator(application, "/ws/city/", headers=headers)
         connected, _ = await communicator.connect()
+        if connected:
+            assert (await receive(communicator))["type"] == "snapshot"
+            await communicator.disconnect()
         return connected
 
-    assert run(body) is False
+    assert run(body) is accepted

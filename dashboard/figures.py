@@ -66,13 +66,18 @@ def shelter_map(states: list[dict]) -> dict:
     return as_json(figure)
 
 
-def occupancy_over_time(series: Series, *, title: str) -> dict:
+TIME_AXIS = {"tickformat": "%-m/%-d %H:%M", "hoverformat": "%Y-%m-%d %H:%M"}
+
+
+def occupancy_over_time(series: Series, *, title: str = "") -> dict:
     figure = go.Figure(
         go.Scatter(
             x=series.times, y=series.occupancy, mode="lines", line={"shape": "hv", "color": "#0b5cad"}, name=_("Inside")
         )
     )
-    figure.update_layout(**_layout(title={"text": title, "x": 0}, height=300, yaxis={"rangemode": "tozero"}))
+    figure.update_layout(
+        **_layout(title={"text": title, "x": 0}, height=300, xaxis=TIME_AXIS, yaxis={"rangemode": "tozero"})
+    )
     return as_json(figure)
 
 
@@ -83,5 +88,7 @@ def arrivals_and_departures(series: Series) -> dict:
             go.Bar(x=series.times, y=[-d for d in series.departures], name=_("Departures"), marker_color="#b3261e"),
         ]
     )
-    figure.update_layout(**_layout(barmode="relative", height=260, legend={"orientation": "h", "y": -0.25}))
+    figure.update_layout(
+        **_layout(barmode="relative", height=300, xaxis=TIME_AXIS, legend={"orientation": "h", "y": -0.25})
+    )
     return as_json(figure)

@@ -55,7 +55,7 @@ def shelter_dashboard(request, shelter_id: int):
             "shelter": shelter,
             "snapshot": snapshot,
             "categories": selectors.categories(),
-            "history_figure": figures.occupancy_over_time(history, title=_("People inside")),
+            "history_figure": figures.occupancy_over_time(history),
             "flow_figure": figures.arrivals_and_departures(history),
             "shows_names": snapshot["support_list"] is not None,
             "can_operate": policy.can_operate_shelter(request.user, shelter),

@@ -216,7 +216,11 @@ def session_headers(user, origin: bytes) -> list[tuple[bytes, bytes]]:
 
 @pytest.mark.parametrize(
     ("origin", "signed_in", "accepted"),
-    [(b"http://127.0.0.1:8000", True, True), (b"http://evil.example", True, False), (b"http://127.0.0.1:8000", False, False)],
+    [
+        (b"http://127.0.0.1:8000", True, True),
+        (b"http://evil.example", True, False),
+        (b"http://127.0.0.1:8000", False, False),
+    ],
 )
 def test_the_full_application_checks_the_origin_and_the_session(hq, origin, signed_in, accepted):
     headers = session_headers(hq, origin) if signed_in else [(b"origin", origin)]

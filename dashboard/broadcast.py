@@ -54,14 +54,15 @@ class _LocalSequences:
 
 
 class _RedisSequences:
-    def __init__(self, url: str):
+    def __init__(self, url: str, prefix: str):
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._prefix = prefix
 
     def next(self, stream: str) -> int:
-        return int(self._client.incr(f"events:seq:{stream}"))
+        return int(self._client.incr(f"{self._prefix}:seq:{stream}"))
 
     def current(self, stream: str) -> int:
-        return int(self._client.get(f"events:seq:{stream}") or 0)
+        return int(self._client.get(f"{self._prefix}:seq:{stream}") or 0)
 
 
 _sequences = None
@@ -72,7 +73,9 @@ def sequences():
     if _sequences is None:
         backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
         _sequences = (
-            _LocalSequences() if backend.endswith("InMemoryChannelLayer") else _RedisSequences(settings.REDIS_URL)
+            _LocalSequences()
+            if backend.endswith("InMemoryChannelLayer")
+            else _RedisSequences(settings.REDIS_URL, settings.REDIS_PREFIX)
         )
     return _sequences
 

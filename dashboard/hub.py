@@ -1,0 +1,96 @@
+"""One subscription per stream per server process, fanning events out to that process's sockets.
+
+A wall of dashboards is hundreds of sockets on the same stream. Rather than every socket joining
+the channel-layer group (one Redis delivery and one consumer wake-up per socket per event), each
+process joins the group once, on a channel of its own, and hands each event to its local sockets.
+
+When many sockets listen, events that arrive close together are sent as one `batch` frame: the
+window grows with the number of local sockets (0.1 ms each, at most 100 ms), so ten dashboards get
+every event at once while a thousand get a few frames a second with every event in them.
+"""
+
+import asyncio
+import logging
+import time
+import weakref
+from collections import defaultdict
+
+from channels.layers import get_channel_layer
+
+from dashboard.broadcast import group_name
+
+logger = logging.getLogger(__name__)
+
+WINDOW_PER_SOCKET = 0.0001  # seconds
+MAX_WINDOW = 0.1
+
+
+def batch_frame(texts: list[str]) -> str:
+    if len(texts) == 1:
+        return texts[0]
+    return '{"type":"batch","events":[' + ",".join(texts) + "]}"
+
+
+class StreamHub:
+    def __init__(self):
+        self.layer = get_channel_layer()
+        self.subscribers: dict[str, set] = defaultdict(set)
+        self.pumps: dict[str, asyncio.Task] = {}
+        self.buffers: dict[str, list[str]] = defaultdict(list)
+        self.flush_scheduled: set[str] = set()
+        self.last_flush: dict[str, float] = defaultdict(float)
+
+    async def join(self, stream: str, consumer) -> None:
+        self.subscribers[stream].add(consumer)
+        if stream not in self.pumps:
+            channel = await self.layer.new_channel()
+            await self.layer.group_add(group_name(stream), channel)
+            self.pumps[stream] = asyncio.ensure_future(self._pump(stream, channel))
+
+    def leave(self, stream: str, consumer) -> None:
+        self.subscribers[stream].discard(consumer)
+
+    async def _pump(self, stream: str, channel: str) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Channel layer receive failed for %s; retrying", stream)
+                await asyncio.sleep(1)
+                continue
+            self.buffers[stream].append(message["text"])
+            self._schedule_flush(stream)
+
+    def _schedule_flush(self, stream: str) -> None:
+        if stream in self.flush_scheduled:
+            return
+        self.flush_scheduled.add(stream)
+        window = min(MAX_WINDOW, WINDOW_PER_SOCKET * len(self.subscribers[stream]))
+        delay = max(0.0, self.last_flush[stream] + window - time.monotonic())
+        asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(self._flush(stream)))
+
+    async def _flush(self, stream: str) -> None:
+        self.flush_scheduled.discard(stream)
+        self.last_flush[stream] = time.monotonic()
+        texts, self.buffers[stream] = self.buffers[stream], []
+        if not texts:
+            return
+        frame = batch_frame(texts)
+        consumers = list(self.subscribers[stream])
+        results = await asyncio.gather(*(c.deliver(frame, texts) for c in consumers), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                logger.warning("Could not deliver to a socket on %s: %r", stream, result)
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamHub]" = weakref.WeakKeyDictionary()
+
+
+def hub() -> StreamHub:
+    """The hub of the running event loop (a server has one; tests make a loop per test)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _hubs:
+        _hubs[loop] = StreamHub()
+    return _hubs[loop]

@@ -46,3 +46,34 @@ def test_the_dashboard_says_when_it_is_reconnecting(page, system):
 
     expect(page.locator("#live-status")).to_have_attribute("data-state", "reconnecting")
     expect(page.locator("#live-status")).to_contain_text(":")
+
+
+def test_a_burst_of_check_ins_costs_a_few_redraws_and_ends_on_exact_totals(page, system):
+    server = system.start_daphne()
+    desk = Session(server, "hq")
+    shelters = [s["id"] for s in desk.api("GET", "/api/shelters/", params={"status": "open"}).json()["results"]]
+    people = desk.api("GET", "/api/evacuees/", params={"limit": 400}).json()["results"]
+    newcomers = [p["id"] for p in people if p["current_stay"] is None][:40]
+
+    page.goto(f"{server}/login/")
+    page.fill("input[name=username]", "hq")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"{server}/dashboard/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.wait_for_timeout(500)
+    total_before = int(page.locator("#total-inside").inner_text().replace(",", ""))
+    renders_before = int(page.evaluate("document.body.dataset.renders"))
+
+    started = page.evaluate("Date.now()")
+    for index, person in enumerate(newcomers):
+        response = desk.api(
+            "POST", "/api/check-ins/", json={"shelter": shelters[index % len(shelters)], "evacuees": [person]}
+        )
+        assert response.status_code == 201, response.text
+
+    expect(page.locator("#total-inside")).to_have_text(f"{total_before + len(newcomers):,}")
+    seconds = (page.evaluate("Date.now()") - started) / 1000
+    renders = int(page.evaluate("document.body.dataset.renders")) - renders_before
+    # At most one redraw per 300 ms (plus the last one), however many events came in.
+    assert renders <= seconds / 0.3 + 2

@@ -43,8 +43,12 @@ format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The source strings are English, so the English catalogue is the source text itself: msgen fills
+# it, after msgattrib empties the guesses msgmerge marked fuzzy.
 messages:
-	$(BIN)/python manage.py makemessages -l ja -l en --ignore=.venv --ignore=var
+	$(BIN)/python manage.py makemessages -l ja -l en --ignore=.venv --ignore=var --ignore=bench
+	msgattrib --clear-fuzzy --empty -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
+	msgen -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench-checkin: $(STAMP)

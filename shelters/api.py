@@ -1,6 +1,7 @@
 """REST API: validate, ask the policy, call one service or selector, serialize."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -41,12 +42,12 @@ class MaySeePersonalData(permissions.BasePermission):
 def _require_operator(user, shelter_id: int) -> None:
     if not policy.can_operate_shelter(user, shelter_id):
         # Not 404: the shelter registry is public knowledge, the refusal is about operating it.
-        raise PermissionDenied("You do not operate this shelter.")
+        raise PermissionDenied(_("You do not operate this shelter."))
 
 
 class ShelterFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=ShelterStatus.choices)
-    q = filters.CharFilter(method="search", label="Name, kana, ID or district")
+    q = filters.CharFilter(method="search", label=_("Name, kana, ID or district"))
 
     class Meta:
         model = Shelter
@@ -126,7 +127,7 @@ class EvacueeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         return selectors.evacuees_with_details(policy.evacuees_visible_to(self.request.user))
 
-    @extend_schema(parameters=[OpenApiParameter("search", str, description="Name, kana, phone, ID or QR payload")])
+    @extend_schema(parameters=[OpenApiParameter("search", str, description=_("Name, kana, phone, ID or QR payload"))])
     def list(self, request, *args, **kwargs):
         search = request.query_params.get("search", "")
         queryset = (
@@ -200,7 +201,7 @@ class _VisibleIds:
 
 
 class StayFilter(filters.FilterSet):
-    open = filters.BooleanFilter(field_name="checked_out_at", lookup_expr="isnull", label="Only open stays")
+    open = filters.BooleanFilter(field_name="checked_out_at", lookup_expr="isnull", label=_("Only open stays"))
 
     class Meta:
         model = Stay
@@ -268,7 +269,7 @@ class CheckInViewSet(viewsets.GenericViewSet):
             evacuee_ids += list(household.members.order_by("id").values_list("id", flat=True))
         visible = set(policy.evacuees_visible_to(request.user).filter(pk__in=evacuee_ids).values_list("id", flat=True))
         if len(visible) != len(set(evacuee_ids)):
-            raise NotFound("Unknown person.")
+            raise NotFound(_("Unknown person."))
         result = services.stay_check_in(
             shelter_id=values["shelter"],
             evacuee_ids=evacuee_ids,

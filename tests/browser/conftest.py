@@ -19,8 +19,10 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    # Per test, not per session: Playwright's sync API keeps an event loop running in this
+    # thread while it is started, which would break the async tests that share the worker.
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, Q
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from shelters.demo import DEMO_PASSWORD, demo_load, sample_households
 from shelters.models import (
@@ -252,6 +252,7 @@ def test_the_sample_people_are_the_same_every_time():
     )
 
 
+@translation.override("en")
 def test_the_command_prints_a_summary_and_the_logins_and_says_it_is_sample_data():
     out = StringIO()
     call_command("load_demo", stdout=out)

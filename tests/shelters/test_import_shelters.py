@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from shelters import services
 from shelters.importers import parse_capacity, parse_shelter_file
@@ -20,6 +21,13 @@ GSI_HEADER = (
     "大規模な火災,内水氾濫,火山現象,指定避難所との住所同一,緯度,経度,備考\n"
 )
 STANDARD_HEADER = "ID,名称,所在地_全国地方公共団体コード,緯度,経度,災害種別_地震,想定収容人数\n"
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    # The messages are asserted in their English source text; tests/test_i18n.py covers Japanese.
+    with translation.override("en"):
+        yield
 
 
 def import_shelters(*args: str | Path) -> tuple[str, str]:

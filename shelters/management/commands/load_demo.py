@@ -1,6 +1,7 @@
 """Load the Aizuwakamatsu sample data: shelters, demo logins and fictional evacuees."""
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from shelters.demo import DEMO_PASSWORD, demo_load
 from shelters.models import Role
@@ -31,9 +32,9 @@ class Command(BaseCommand):
             "施設名は実在の施設ですが、開設状況と人数はサンプルです (real facility names, sample status and numbers)."
         )
         if reset:
-            write("Removed the previous sample evacuees, households and stays.")
+            write(_("Removed the previous sample evacuees, households and stays."))
         if not summary.created_people:
-            write("Sample evacuees already existed: left them as they are (use --reset to reload them).")
+            write(_("Sample evacuees already existed: left them as they are (use --reset to reload them)."))
         write("")
         write(f"Shelters (避難所):          {summary.shelters}, open (開設中) {summary.open_shelters}")
         write(f"Households (世帯):          {summary.households}")
@@ -42,10 +43,13 @@ class Command(BaseCommand):
         )
         write(f"Checked in (入所中):        {summary.checked_in} inside, {summary.outside} outside (在宅・車中)")
         write("")
-        write(f"Demo logins, password {DEMO_PASSWORD} (change or delete these accounts before real use):")
+        write(
+            _("Demo logins, password %(password)s (change or delete these accounts before real use):")
+            % {"password": DEMO_PASSWORD}
+        )
         for username, role in summary.users:
             line = f"  {username:<10} {Role(role).label}"
             if role == Role.MANAGER and summary.managed_shelters:
                 line += f": {', '.join(summary.managed_shelters)}"
             write(line)
-        write(self.style.SUCCESS("Sample data loaded."))
+        write(self.style.SUCCESS(_("Sample data loaded.")))

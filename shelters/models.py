@@ -243,7 +243,9 @@ class Evacuee(models.Model):
         verbose_name=_("household"),
     )
     requires_evacuation_support = models.BooleanField(
-        _("person requiring evacuation support"), default=False, help_text=_("避難行動要支援者")
+        _("person requiring evacuation support"),
+        default=False,
+        help_text=_("Listed in the register of people requiring support to evacuate (避難行動要支援者名簿)."),
     )
     source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -372,3 +374,25 @@ class PersonalDataAccess(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data accesses")
+
+
+class ReplayRun(models.Model):
+    """How far a replay of real data has got, so a dashboard can show 「再現中: 2024-01-13 18:00」.
+
+    One row per replay; `shelters.replay` updates it after each snapshot it applies.
+    """
+
+    name = models.SlugField(_("name"), max_length=64, unique=True)
+    started_at = models.DateTimeField(_("started at"))
+    simulated_at = models.DateTimeField(
+        _("simulated time"), null=True, blank=True, help_text=_("The time of the last snapshot applied.")
+    )
+    snapshots_applied = models.PositiveIntegerField(_("snapshots applied"), default=0)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("replay run")
+        verbose_name_plural = _("replay runs")
+
+    def __str__(self) -> str:
+        return self.name

@@ -51,10 +51,17 @@ def test_the_launcher_starts_the_whole_system_with_a_private_redis_and_ctrl_c_st
         "REDIS_URL": "redis://127.0.0.1:9/0",
     }
     env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=BASE_DIR, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=BASE_DIR, env=env, check=True, capture_output=True
+    )
     log = (tmp_path / "launcher.log").open("w+")
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher"], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        [sys.executable, "-m", "config.launcher"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         assert wait_for(lambda: answers(f"http://127.0.0.1:{port}/login/")), log_text(log)

@@ -24,4 +24,6 @@ def live_labels() -> dict:
         "evacuation_support": _("Evacuation support"),
         "sample": _("Sample"),
         "replay": _("Replay"),
+        "replay_running": _("Replay of real data running (Nanao City, 2024 Noto earthquake): %(time)s"),
+        "replay_finished": _("Replay of real data finished (Nanao City, 2024 Noto earthquake): %(time)s"),
     }

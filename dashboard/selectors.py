@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from dashboard import broadcast
 from shelters import policy
+from shelters.events import replay_state
 from shelters.models import Shelter, Stay, StayMode, SupportCategory, User
 from shelters.selectors import shelter_states
 
@@ -23,7 +24,7 @@ def categories() -> list[dict]:
 
 def city_snapshot() -> dict:
     """Every shelter's figures. The caller reads the stream's sequence number first."""
-    return {"shelters": shelter_states(shelters=Shelter.objects.all())}
+    return {"shelters": shelter_states(shelters=Shelter.objects.all()), "replay": replay_state()}
 
 
 def support_list(*, user: User, shelter_id: int) -> list[dict] | None:

@@ -5,7 +5,8 @@ makes, each changed shelter is sent once, with its state as committed (read afte
 city stream and to its own stream. Event types and their data:
 
 - `shelter.updated`: {"shelters": [ShelterState, ...]}
-- `notification.created` (dashboard app): see dashboard/notifications.
+- `replay.progress`: {"replay": ReplayState | None}, the simulated time of a running replay.
+- `notification.created` (dashboard app): see dashboard/services.py.
 
 A ShelterState carries figures only, never a person: it goes to officials too.
 """
@@ -82,3 +83,29 @@ def _send(shelter_ids: set[int]) -> None:
             data={"shelters": [state]},
             committed_at=committed_at,
         )
+
+
+REPLAY_PROGRESS = "replay.progress"
+
+
+def replay_state() -> dict | None:
+    """The replay the city is watching, if any: its name and the simulated time reached."""
+    from shelters.models import ReplayRun
+
+    run = ReplayRun.objects.order_by("-started_at").first()
+    if run is None:
+        return None
+    return {
+        "name": run.name,
+        "simulated_at": run.simulated_at.isoformat() if run.simulated_at else None,
+        "finished": run.finished_at is not None,
+    }
+
+
+def replay_progressed() -> None:
+    """Tell the city dashboards how far the replay has got, once the change is committed."""
+    transaction.on_commit(
+        lambda: broadcast.send(
+            event_type=REPLAY_PROGRESS, streams=[broadcast.CITY_STREAM], data={"replay": replay_state()}
+        )
+    )

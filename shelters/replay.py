@@ -35,6 +35,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from shelters import events
 from shelters.importers import ShelterRecord, _decode, _header_key, parse_shelter_file
 from shelters.models import (
     AuditEntry,
@@ -278,6 +279,7 @@ class _Replayer:
         ReplayRun.objects.filter(name=REPLAY_NAME).update(
             simulated_at=snapshot.at, snapshots_applied=F("snapshots_applied") + 1
         )
+        events.replay_progressed()
         figures = Shelter.objects.filter(pk__in=self.replay_shelter_ids, status__in=OPEN_STATUSES).aggregate(
             shelters=Count("pk"), people=Sum("occupancy")
         )
@@ -380,6 +382,7 @@ def replay_nanao(
     finally:
         # Also when interrupted: the run is no longer going on, whatever its simulated time.
         ReplayRun.objects.filter(name=REPLAY_NAME).update(finished_at=timezone.now())
+        events.replay_progressed()
     return outcomes
 
 

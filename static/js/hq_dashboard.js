@@ -123,9 +123,18 @@
 
   var scheduleRender = L.throttle(render, L.RENDER_INTERVAL_MS);
 
+  function showReplay(replay) {
+    var banner = document.getElementById("replay");
+    if (!replay || !replay.simulated_at) { banner.hidden = true; return; }
+    var time = new Date(replay.simulated_at).toLocaleString(language, { timeZone: "Asia/Tokyo" });
+    banner.textContent = (replay.finished ? labels.replay_finished : labels.replay_running).replace("%(time)s", time);
+    banner.hidden = false;
+  }
+
   function replaceAll(data) {
     shelters = {};
     L.applyShelters(shelters, data.shelters);
+    showReplay(data.replay);
     scheduleRender();
   }
 
@@ -135,6 +144,7 @@
     onSnapshot: replaceAll,
     onEvent: function (type, data) {
       if (type === "shelter.updated") { L.applyShelters(shelters, data.shelters); scheduleRender(); }
+      else if (type === "replay.progress") showReplay(data.replay);
     },
     onStatus: L.showStatus(document.getElementById("live-status"), labels),
   });

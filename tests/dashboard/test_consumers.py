@@ -234,3 +234,35 @@ def test_the_full_application_checks_the_origin_and_the_session(hq, origin, sign
         return connected
 
     assert run(body) is accepted
+
+
+def test_the_city_stream_follows_a_replays_simulated_time(hq):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from shelters import events
+    from shelters.models import ReplayRun
+
+    def progress():
+        ReplayRun.objects.create(
+            name="nanao-2024",
+            started_at=timezone.now(),
+            simulated_at=datetime(2024, 1, 9, 18, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+        )
+        events.replay_progressed()
+
+    async def body():
+        communicator, _, _ = await connect("/ws/city/", hq)
+        snapshot = await receive(communicator)
+        await database_sync_to_async(progress)()
+        event = await receive(communicator)
+        await communicator.disconnect()
+        return snapshot, event
+
+    snapshot, event = run(body)
+    assert snapshot["data"]["replay"] is None
+    assert event["type"] == "replay.progress"
+    assert event["data"]["replay"]["simulated_at"].startswith("2024-01-09T09:00")
+    assert event["data"]["replay"]["finished"] is False

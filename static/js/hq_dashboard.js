@@ -11,12 +11,7 @@
   var shelters = {};
   var renders = 0;
 
-  function categoryName(code) {
-    for (var i = 0; i < categories.length; i++) {
-      if (categories[i].code === code) return language === "en" ? categories[i].name_en : categories[i].name;
-    }
-    return code;
-  }
+  var categoryName = L.categoryNamer(categories, language);
 
   function sorted() {
     return Object.keys(shelters).map(function (id) { return shelters[id]; }).sort(function (a, b) {
@@ -93,11 +88,7 @@
   var history = L.readJson("history-figure");
   function renderHistory(totalInside) {
     if (!window.Plotly) return;
-    var trace = history.data[0];
-    var now = new Date();
-    var lastTime = trace.x.length ? new Date(trace.x[trace.x.length - 1]) : null;
-    if (lastTime && now - lastTime < 30000) trace.y[trace.y.length - 1] = totalInside;
-    else { trace.x.push(now.toISOString()); trace.y.push(totalInside); }
+    L.appendNow(history.data[0], totalInside);
     history.layout.uirevision = "history";
     Plotly.react("history", history.data, history.layout, { displaylogo: false, responsive: true });
   }

@@ -141,7 +141,24 @@
     });
   }
 
+  // The name of a support category in the page's language.
+  function categoryNamer(categories, language) {
+    var names = {};
+    categories.forEach(function (c) { names[c.code] = language === "en" ? c.name_en : c.name; });
+    return function (code) { return names[code] || code; };
+  }
+
+  // Put the live figure at the end of a time series: a new point every 30 s, else move the last.
+  function appendNow(trace, value) {
+    var now = new Date();
+    var last = trace.x.length ? new Date(trace.x[trace.x.length - 1]) : null;
+    if (last && now - last < 30000) trace.y[trace.y.length - 1] = value;
+    else { trace.x.push(now.toISOString()); trace.y.push(value); }
+  }
+
   window.Live = {
+    categoryNamer: categoryNamer,
+    appendNow: appendNow,
     LiveStream: LiveStream,
     throttle: throttle,
     readJson: readJson,

@@ -11,12 +11,7 @@
   var supportList = null;
   var notifications = [];
 
-  function categoryName(code) {
-    for (var i = 0; i < categories.length; i++) {
-      if (categories[i].code === code) return language === "en" ? categories[i].name_en : categories[i].name;
-    }
-    return code;
-  }
+  var categoryName = L.categoryNamer(categories, language);
 
   function renderFigures() {
     var s = store[config.shelter];
@@ -60,13 +55,7 @@
   function renderCharts() {
     if (!window.Plotly) return;
     var s = store[config.shelter];
-    var trace = history.data[0];
-    var now = new Date();
-    var lastTime = trace.x.length ? new Date(trace.x[trace.x.length - 1]) : null;
-    if (s) {
-      if (lastTime && now - lastTime < 30000) trace.y[trace.y.length - 1] = s.occupancy;
-      else { trace.x.push(now.toISOString()); trace.y.push(s.occupancy); }
-    }
+    if (s) L.appendNow(history.data[0], s.occupancy);
     history.layout.uirevision = flow.layout.uirevision = "keep";
     Plotly.react("history", history.data, history.layout, { displaylogo: false, responsive: true });
     Plotly.react("flow", flow.data, flow.layout, { displaylogo: false, responsive: true });

@@ -6,6 +6,13 @@ from tests.system import DEMO_PASSWORD, Session
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
+def log_in_at(page, server, username):
+    page.goto(f"{server}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+
+
 def test_the_hq_dashboard_shows_a_check_in_made_through_the_api_without_a_reload(page, system):
     server = system.start_daphne()
     desk = Session(server, "manager")
@@ -13,10 +20,7 @@ def test_the_hq_dashboard_shows_a_check_in_made_through_the_api_without_a_reload
     people = desk.api("GET", "/api/evacuees/", params={"limit": 300}).json()["results"]
     newcomers = [p["id"] for p in people if p["current_stay"] is None][:3]
 
-    page.goto(f"{server}/login/")
-    page.fill("input[name=username]", "hq")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
+    log_in_at(page, server, "hq")
     page.goto(f"{server}/dashboard/")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     occupancy = page.locator(f'#shelters tr[data-shelter="{shelter["id"]}"] [data-field=occupancy]')
@@ -35,10 +39,7 @@ def test_the_hq_dashboard_shows_a_check_in_made_through_the_api_without_a_reload
 def test_the_dashboard_says_when_it_is_reconnecting(page, system):
     server = system.start_daphne()
 
-    page.goto(f"{server}/login/")
-    page.fill("input[name=username]", "official")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
+    log_in_at(page, server, "official")
     page.goto(f"{server}/dashboard/")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
@@ -55,10 +56,7 @@ def test_a_burst_of_check_ins_costs_a_few_redraws_and_ends_on_exact_totals(page,
     people = desk.api("GET", "/api/evacuees/", params={"limit": 400}).json()["results"]
     newcomers = [p["id"] for p in people if p["current_stay"] is None][:40]
 
-    page.goto(f"{server}/login/")
-    page.fill("input[name=username]", "hq")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
+    log_in_at(page, server, "hq")
     page.goto(f"{server}/dashboard/")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     page.wait_for_timeout(500)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shelters import events
 from shelters.errors import ApplicationError
 from shelters.importers import REGISTRY_FIELDS, ShelterRecord
 from shelters.models import DataSource, Shelter, User
@@ -99,6 +100,9 @@ def shelter_registry_import(
         for shelter in shelters:
             shelter.updated_at = now
         Shelter.objects.bulk_update(shelters, [*fields, "updated_at"], batch_size=BATCH_SIZE)
+
+    # Dashboards learn of new shelters and changed capacities like any other change.
+    events.shelters_changed([s.pk for s in new if s.pk] + [s.pk for group in to_update.values() for s in group])
 
     summary = ImportSummary(
         created=len(new), updated=sum(len(shelters) for shelters in to_update.values()), unchanged=unchanged

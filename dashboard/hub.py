@@ -36,21 +36,34 @@ class StreamHub:
         self.layer = get_channel_layer()
         self.subscribers: dict[str, set] = defaultdict(set)
         self.pumps: dict[str, asyncio.Task] = {}
+        self.subscribed: dict[str, asyncio.Future] = {}
         self.buffers: dict[str, list[str]] = defaultdict(list)
         self.flush_scheduled: set[str] = set()
         self.last_flush: dict[str, float] = defaultdict(float)
 
     async def join(self, stream: str, consumer) -> None:
+        """Add a socket; returns once the process is subscribed, so its snapshot misses nothing."""
         self.subscribers[stream].add(consumer)
         if stream not in self.pumps:
-            channel = await self.layer.new_channel()
-            await self.layer.group_add(group_name(stream), channel)
-            self.pumps[stream] = asyncio.ensure_future(self._pump(stream, channel))
+            # Registered before any await, so sockets connecting at the same moment share one pump.
+            self.subscribed[stream] = asyncio.get_running_loop().create_future()
+            self.pumps[stream] = asyncio.ensure_future(self._pump(stream))
+        await asyncio.shield(self.subscribed[stream])
 
     def leave(self, stream: str, consumer) -> None:
         self.subscribers[stream].discard(consumer)
 
-    async def _pump(self, stream: str, channel: str) -> None:
+    async def _pump(self, stream: str) -> None:
+        subscribed = self.subscribed[stream]
+        try:
+            channel = await self.layer.new_channel()
+            await self.layer.group_add(group_name(stream), channel)
+        except Exception as error:
+            # Let the next socket try again; this one's connect fails and its client reconnects.
+            del self.pumps[stream]
+            subscribed.set_exception(error)
+            return
+        subscribed.set_result(None)
         while True:
             try:
                 message = await self.layer.receive(channel)

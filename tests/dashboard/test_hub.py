@@ -78,3 +78,17 @@ def test_a_socket_that_left_gets_nothing_more():
 
     staying, leaving = async_to_sync(body)()
     assert len(staying.frames) == 1 and leaving.frames == []
+
+
+def test_sockets_joining_at_the_same_moment_share_one_subscription():
+    async def body():
+        sockets = [Socket() for _ in range(20)]
+        await asyncio.gather(*(hub.hub().join("test-together", socket) for socket in sockets))
+        pumps = len([s for s in hub.hub().pumps if s == "test-together"])
+        await sync_to_async(send_burst)("test-together", 1)
+        await asyncio.sleep(0.1)
+        return sockets, pumps
+
+    sockets, pumps = async_to_sync(body)()
+    assert pumps == 1
+    assert all(len(events_in(s.frames)) == 1 for s in sockets)

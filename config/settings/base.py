@@ -76,6 +76,16 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+        # A bounded pool per process. Under ASGI every request runs in a thread of its own, so
+        # per-thread persistent connections (CONN_MAX_AGE) pile up; a pool reuses connections and
+        # makes an overload queue instead of exhausting PostgreSQL (see docs/performance.md).
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": env_int("DB_POOL_MAX_SIZE", 8),
+            "timeout": 20,
+        }
 else:
     DATABASES = {
         "default": {

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -28,6 +29,14 @@ def redis_answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
     except (redis.RedisError, OSError, ValueError):
         return False
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for printing."""
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return urlunsplit(parts)
 
 
 def free_port() -> int:
@@ -74,10 +83,10 @@ def main() -> int:
 
     url = os.environ.get("REDIS_URL", "")
     if url and redis_answers(url):
-        print(f"Redis: {url}")
+        print(f"Redis: {redacted(url)}")
     else:
         if url:
-            print(f"Redis at {url} does not answer; starting a private one.")
+            print(f"Redis at {redacted(url)} does not answer; starting a private one.")
         process, url = start_private_redis()
         children.append(("redis", process))
         os.environ["REDIS_URL"] = url

@@ -67,3 +67,10 @@ def test_pages_are_japanese_even_for_an_english_browser_until_english_is_chosen(
 
     assert first.headers["Content-Language"] == "ja"
     assert second.headers["Content-Language"] == "en"
+
+
+def test_the_launcher_never_prints_a_redis_password():
+    from config.launcher import redacted
+
+    assert redacted("redis://:s3cret@redis.example:6379/0") == "redis://:***@redis.example:6379/0"
+    assert redacted("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"

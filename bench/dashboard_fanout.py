@@ -1265,10 +1265,10 @@ def main() -> int:
             if bare.is_alive():
                 bare.terminate()
         stop_system(system)
-        if ok:
+        if ok and not args.profile:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
-            print(f"logs kept in {workdir}")
+            print(f"logs (and py-spy's raw profiles) kept in {workdir}")
     return 0
 
 

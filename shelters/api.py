@@ -1,5 +1,6 @@
 """REST API: validate, ask the policy, call one service or selector, serialize."""
 
+from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
@@ -267,7 +268,9 @@ class CheckInViewSet(viewsets.GenericViewSet):
         if values["household"]:
             household = get_object_or_404(policy.households_visible_to(request.user), pk=values["household"])
             evacuee_ids += list(household.members.order_by("id").values_list("id", flat=True))
-        visible = set(policy.evacuees_visible_to(request.user).filter(pk__in=evacuee_ids).values_list("id", flat=True))
+        visible = set(
+            policy.evacuees_visible_to(request.user).filter(pk__in=evacuee_ids).order_by().values_list("id", flat=True)
+        )
         if len(visible) != len(set(evacuee_ids)):
             raise NotFound(_("Unknown person."))
         result = services.stay_check_in(
@@ -277,6 +280,8 @@ class CheckInViewSet(viewsets.GenericViewSet):
             mode=values["mode"],
             idempotency_key=request.headers.get("Idempotency-Key") or values["idempotency_key"] or None,
         )
+        # The names in the response come in one query, not one per person.
+        prefetch_related_objects(result.stays, "evacuee")
         return Response(
             StaySerializer(result.stays, many=True).data,
             status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,

@@ -178,11 +178,8 @@ def stay_check_in(
     if mode not in StayMode.values:
         raise ApplicationError(_("Unknown stay mode."), field="mode")
     idempotency_key = idempotency_key or None
-
-    if idempotency_key:
-        earlier = _earlier_check_in(idempotency_key, shelter_id=shelter_id, evacuee_ids=evacuee_ids)
-        if earlier:
-            return earlier
+    # A retry is answered inside `_check_in`, under the shelter's lock, where it also sees a first
+    # attempt that committed while this one waited: one lookup, not one before and one after.
     try:
         return _check_in(
             shelter_id=shelter_id,

@@ -68,3 +68,23 @@ def test_checking_in_a_household_costs_the_same_for_one_or_five_people(shelter_a
     family = queries_for(lambda: services.stay_check_in(shelter_id=shelter_a.pk, evacuee_ids=five, actor=hq))
 
     assert family == single
+
+
+def test_checking_in_a_household_through_the_api_costs_the_same_for_one_or_five_people(api_as, hq, shelter_a):
+    client = api_as(hq)
+    one = [EvacueeFactory().pk]
+    five = list(HouseholdFactory(members=5).members.values_list("id", flat=True))
+
+    def check_in(ids, key):
+        response = client.post(
+            "/api/check-ins/",
+            {"shelter": shelter_a.pk, "evacuees": ids},
+            format="json",
+            headers={"Idempotency-Key": key},
+        )
+        assert response.status_code == 201
+
+    single = queries_for(lambda: check_in(one, "one"))
+    family = queries_for(lambda: check_in(five, "five"))
+
+    assert family == single

@@ -15,11 +15,20 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A request the domain refuses, with a message a shelter manager can act on."""
 
-    def __init__(self, message, *, code: str = "invalid", field: str | None = None, status_code: int = 400):
+    def __init__(
+        self,
+        message,
+        *,
+        code: str = "invalid",
+        field: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+        status_code: int = 400,
+    ):
         super().__init__(str(message))
         self.message = message
         self.code = code
         self.field = field
+        self.fields = {name: [str(m) for m in messages] for name, messages in (fields or {}).items()}
         self.status_code = status_code
 
 
@@ -34,7 +43,7 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        fields = {exc.field: [str(exc.message)]} if exc.field else {}
+        fields = exc.fields or ({exc.field: [str(exc.message)]} if exc.field else {})
         body = {"error": {"code": exc.code, "message": str(exc.message), "fields": fields}}
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

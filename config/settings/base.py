@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "shelters",
+    "shelters.supply",
     "surveys",
     "dashboard",
 ]

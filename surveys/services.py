@@ -1,0 +1,342 @@
+"""Every write to surveys: responses (phone, proxy, import), follow-ups and personal tokens.
+
+`response_submit` is the one write path for an answer, whichever way it arrived. It validates the
+whole submission first and refuses it with a message per question, so nothing is half-written;
+then, in one transaction, it stores the response, opens or updates the follow-up of a distressed
+resident and files the needs as supply requests.
+"""
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shelters.errors import ApplicationError
+from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
+from shelters.services.audit import audit_record
+from shelters.supply.services import NeedLine, requests_from_survey
+from surveys import scoring
+from surveys.models import (
+    FollowUp,
+    FollowUpChange,
+    FollowUpState,
+    Question,
+    QuestionKind,
+    Response,
+    ResponseChannel,
+    SurveyToken,
+    SurveyVersion,
+)
+
+MAX_TEXT_LENGTH = 2000
+SCALE_MIN, SCALE_MAX = 0, 4
+
+# Allowed follow-up moves; closing is possible from any open state, and a case can be reopened.
+FOLLOW_UP_TRANSITIONS: dict[str, set[str]] = {
+    FollowUpState.NEW: {FollowUpState.CONTACTED, FollowUpState.REFERRED, FollowUpState.CLOSED},
+    FollowUpState.CONTACTED: {FollowUpState.REFERRED, FollowUpState.CLOSED},
+    FollowUpState.REFERRED: {FollowUpState.CONTACTED, FollowUpState.CLOSED},
+    FollowUpState.CLOSED: set(),
+}
+
+
+# --- Validation ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CleanedSubmission:
+    answers: dict[str, Any]
+    k6_score: int | None
+    needs: list[NeedLine]
+
+
+def _is_empty(value) -> bool:
+    return value is None or value == "" or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def _as_int(value) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value).strip()
+    if not text.lstrip("-").isdigit():
+        raise ValueError
+    return int(text)
+
+
+def _clean_value(question: Question, value, choice_values: set[str]):
+    """The answer to one question in its stored form, or ValueError with a message for the field."""
+    if question.kind == QuestionKind.SINGLE:
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        value = str(value).strip()
+        if value not in choice_values:
+            raise ValueError(_("Choose one of the options."))
+        return value
+    if question.kind == QuestionKind.MULTIPLE:
+        values = value if isinstance(value, list) else [value]
+        values = [str(v).strip() for v in values if not _is_empty(v)]
+        unknown = [v for v in values if v not in choice_values]
+        if unknown:
+            raise ValueError(_("Unknown option: %(value)s.") % {"value": unknown[0]})
+        return sorted(set(values), key=values.index)
+    if question.kind == QuestionKind.SCALE:
+        try:
+            number = _as_int(value)
+        except ValueError:
+            raise ValueError(_("Answer with a number from 0 to 4.")) from None
+        if not SCALE_MIN <= number <= SCALE_MAX:
+            raise ValueError(_("Answer with a number from 0 to 4."))
+        return number
+    if question.kind == QuestionKind.NUMBER:
+        try:
+            number = _as_int(value)
+        except ValueError:
+            raise ValueError(_("Enter a whole number.")) from None
+        low = question.min_value if question.min_value is not None else 0
+        if number < low:
+            raise ValueError(_("Enter %(low)s or more.") % {"low": low})
+        if question.max_value is not None and number > question.max_value:
+            raise ValueError(_("Enter %(high)s or less.") % {"high": question.max_value})
+        return number
+    text = str(value).strip()
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValueError(_("Write at most %(count)s characters.") % {"count": MAX_TEXT_LENGTH})
+    return text
+
+
+def _shown(question: Question, answers: Mapping[str, Any], codes_by_id: Mapping[int, str]) -> bool:
+    if question.show_if_id is None:
+        return True
+    given = answers.get(codes_by_id[question.show_if_id])
+    if given is None:
+        return False
+    given_values = given if isinstance(given, list) else [given]
+    return any(str(value) in question.show_if_values for value in given_values)
+
+
+def version_questions(version: SurveyVersion) -> list[Question]:
+    """The version's questions with their choices, in order (two queries)."""
+    cached = getattr(version, "_questions_cache", None)
+    if cached is None:
+        cached = list(version.questions.prefetch_related("choices").order_by("position"))
+        version._questions_cache = cached
+    return cached
+
+
+def submission_clean(*, version: SurveyVersion, raw_answers: Mapping[str, Any]) -> CleanedSubmission:
+    """Validate a whole submission; raise one ApplicationError naming every bad question.
+
+    Answers to questions that are not shown (their condition is not met) are dropped: the form
+    hides them, and a stale value must not count. Unknown question codes are refused.
+    """
+    questions = version_questions(version)
+    by_code = {question.code: question for question in questions}
+    codes_by_id = {question.pk: question.code for question in questions}
+    errors: dict[str, list[str]] = {}
+    for code in raw_answers:
+        if code not in by_code:
+            errors[code] = [_("This survey has no such question.")]
+
+    answers: dict[str, Any] = {}
+    for question in questions:
+        if not _shown(question, answers, codes_by_id):
+            continue
+        value = raw_answers.get(question.code)
+        if _is_empty(value):
+            if question.required:
+                errors[question.code] = [_("This question is required.")]
+            continue
+        choice_values = {choice.value for choice in question.choices.all()}
+        try:
+            answers[question.code] = _clean_value(question, value, choice_values)
+        except ValueError as error:
+            errors[question.code] = [str(error)]
+    if errors:
+        first_code, first_messages = next(iter(errors.items()))
+        raise ApplicationError(
+            _("Check the answers marked: %(question)s: %(message)s")
+            % {"question": first_code, "message": first_messages[0]},
+            code="invalid_answers",
+            field=first_code,
+            fields=errors,
+        )
+
+    item_scores = {}
+    needs: list[NeedLine] = []
+    for question in questions:
+        choices = {choice.value: choice for choice in question.choices.all()}
+        if question.is_k6_item:
+            answer = answers.get(question.code)
+            item_scores[question.code] = choices[answer].score if answer is not None else None
+        if question.kind == QuestionKind.MULTIPLE and question.category == "needs":
+            for value in answers.get(question.code, []):
+                choice = choices[value]
+                if not choice.supply_item_code:
+                    continue
+                quantity = answers.get(choice.quantity_question_code) if choice.quantity_question_code else None
+                detail = answers.get("needs_other_text", "") if choice.supply_item_code == "other" else ""
+                needs.append(NeedLine(item_code=choice.supply_item_code, quantity=quantity, detail=detail))
+    return CleanedSubmission(answers=answers, k6_score=scoring.k6_score(item_scores), needs=needs)
+
+
+# --- Responses ----------------------------------------------------------------------------------
+
+
+def response_submit(
+    *,
+    version: SurveyVersion,
+    shelter: Shelter,
+    raw_answers: Mapping[str, Any],
+    channel: str,
+    submission_key: str,
+    respondent: Evacuee | None = None,
+    entered_by: User | None = None,
+    answered_at: datetime | None = None,
+    source: str = DataSource.REAL,
+) -> tuple[Response, bool]:
+    """Store one filled-in survey. Returns (response, created); a repeated submission_key returns the first.
+
+    Callers decide who may submit for whom (policy); this checks what the data itself must satisfy.
+    """
+    if channel not in ResponseChannel.values:
+        raise ApplicationError(_("Unknown response channel."), field="channel")
+    if not submission_key or len(submission_key) > 200:
+        raise ApplicationError(_("A submission key is required."), field="submission_key")
+    if shelter.status == ShelterStatus.STANDBY and channel != ResponseChannel.IMPORT:
+        raise ApplicationError(
+            _("%(shelter)s is not open.") % {"shelter": shelter.name}, code="shelter_not_open", field="shelter"
+        )
+    earlier = Response.objects.filter(submission_key=submission_key).first()
+    if earlier is not None:
+        return earlier, False
+    cleaned = submission_clean(version=version, raw_answers=raw_answers)
+    try:
+        with transaction.atomic():
+            response = _store(
+                version=version,
+                shelter=shelter,
+                cleaned=cleaned,
+                channel=channel,
+                submission_key=submission_key,
+                respondent=respondent,
+                entered_by=entered_by,
+                answered_at=answered_at or timezone.now(),
+                source=source,
+            )
+    except IntegrityError:
+        # The same submission committed first from another request (a double tap, a retry).
+        earlier = Response.objects.filter(submission_key=submission_key).first()
+        if earlier is None:
+            raise
+        return earlier, False
+    return response, True
+
+
+def _store(
+    *,
+    version,
+    shelter,
+    cleaned: CleanedSubmission,
+    channel,
+    submission_key,
+    respondent,
+    entered_by,
+    answered_at,
+    source,
+) -> Response:
+    response = Response.objects.create(
+        version=version,
+        shelter=shelter,
+        respondent=respondent,
+        channel=channel,
+        entered_by=entered_by,
+        submission_key=submission_key,
+        answered_at=answered_at,
+        answers=cleaned.answers,
+        k6_score=cleaned.k6_score,
+        source=source,
+    )
+    if respondent is not None and scoring.is_serious_distress(cleaned.k6_score):
+        _follow_up_open(response=response, evacuee=respondent, shelter=shelter)
+    requests_from_survey(response=response, shelter=shelter, evacuee=respondent, needs=cleaned.needs, source=source)
+    if entered_by is not None:
+        audit_record(
+            actor=entered_by,
+            action="survey_response.submit",
+            object_type="surveys.Response",
+            object_id=response.pk,
+            details={"channel": channel, "shelter": shelter.pk, "for_person": respondent is not None},
+        )
+    return response
+
+
+# --- Follow-up ----------------------------------------------------------------------------------
+
+
+def _follow_up_open(*, response: Response, evacuee: Evacuee, shelter: Shelter) -> FollowUp:
+    """Put a distressed resident on the list, or refresh their open case with the newer answer."""
+    open_case = FollowUp.objects.select_for_update().filter(evacuee=evacuee).exclude(state=FollowUpState.CLOSED).first()
+    if open_case is not None:
+        open_case.response = response
+        open_case.k6_score = response.k6_score
+        open_case.shelter = shelter
+        open_case.save(update_fields=["response", "k6_score", "shelter", "updated_at"])
+        return open_case
+    follow_up = FollowUp.objects.create(evacuee=evacuee, shelter=shelter, response=response, k6_score=response.k6_score)
+    FollowUpChange.objects.create(follow_up=follow_up, from_state="", to_state=FollowUpState.NEW, changed_by=None)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_change_state(*, follow_up_id: int, to_state: str, actor: User, note: str = "") -> FollowUp:
+    follow_up = FollowUp.objects.select_for_update().filter(pk=follow_up_id).first()
+    if follow_up is None:
+        raise ApplicationError(_("Follow-up not found."), code="not_found", status_code=404)
+    if to_state not in FOLLOW_UP_TRANSITIONS.get(follow_up.state, set()):
+        raise ApplicationError(
+            _("A follow-up cannot move from %(from)s to %(to)s.") % {"from": follow_up.state, "to": to_state},
+            field="state",
+        )
+    FollowUpChange.objects.create(
+        follow_up=follow_up, from_state=follow_up.state, to_state=to_state, changed_by=actor, note=note[:500]
+    )
+    follow_up.state = to_state
+    follow_up.save(update_fields=["state", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="follow_up.change_state",
+        object_type="surveys.FollowUp",
+        object_id=follow_up.pk,
+        details={"to_state": to_state},
+    )
+    return follow_up
+
+
+# --- Personal tokens ----------------------------------------------------------------------------
+
+TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a slip
+TOKEN_LENGTH = 10
+
+
+@transaction.atomic
+def survey_token_issue(*, evacuee: Evacuee, actor: User | None) -> SurveyToken:
+    """The resident's active token; a new one replaces (revokes) the old when asked again."""
+    SurveyToken.objects.filter(evacuee=evacuee, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token = SurveyToken.objects.create(
+        evacuee=evacuee,
+        token="".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH)),
+        issued_by=actor,
+    )
+    audit_record(
+        actor=actor, action="survey_token.issue", object_type="surveys.SurveyToken", object_id=token.pk, details={}
+    )
+    return token

@@ -33,10 +33,7 @@ What one run does (about five minutes with the defaults; results in docs/perform
 3. The bare reference, same run, same N, same clients: a minimal websockets server
    (websockets.asyncio.server.serve + websockets.broadcast) in a subprocess that generates the
    events itself on the same open-loop schedule, stamps committed_at when it builds each one and
-   broadcasts a real event's envelope (taken from the daphne run) as one frame per event. Where
-   the hub of dashboard/hub.py groups events (its window, 0.1 ms per socket, is at least one
-   event interval), the bare server also runs once with the hub's window and batch frames, so
-   the cost of the window and the cost of the server can be told apart.
+   broadcasts a real event's envelope (taken from the daphne run) as one frame per event.
 
 The clients are websockets' own protocol layer (websockets.client.ClientProtocol) on plain
 asyncio transports: the same parser as websockets' asyncio client without a task and a queue per
@@ -406,8 +403,6 @@ class Clients:
 async def _bare_main(conn, port: int) -> None:
     from websockets.asyncio.server import broadcast, serve
 
-    from dashboard.hub import MAX_WINDOW, WINDOW_PER_SOCKET, batch_frame
-
     loop = asyncio.get_running_loop()
     clients: set = set()
     state = {"seq": 0}
@@ -420,19 +415,7 @@ async def _bare_main(conn, port: int) -> None:
         finally:
             clients.discard(websocket)
 
-    async def run(*, sample: dict, rate: float, count: int, hub_window: bool) -> int:
-        buffer: list[str] = []
-        last_flush = 0.0
-        flush_scheduled = False
-
-        def flush():
-            nonlocal last_flush, flush_scheduled, buffer
-            flush_scheduled = False
-            last_flush = time.monotonic()
-            texts, buffer = buffer, []
-            if texts:
-                broadcast(clients, batch_frame(texts))
-
+    async def run(*, sample: dict, rate: float, count: int) -> int:
         started = time.perf_counter() + 0.05
         for index in range(count):
             delay = started + index / rate - time.perf_counter()
@@ -445,16 +428,8 @@ async def _bare_main(conn, port: int) -> None:
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
-            if not hub_window:
-                broadcast(clients, text)
-                continue
-            # The hub's rule (dashboard/hub.py): flush at most once per window, window by socket count.
-            buffer.append(text)
-            if not flush_scheduled:
-                flush_scheduled = True
-                window = min(MAX_WINDOW, WINDOW_PER_SOCKET * len(clients))
-                loop.call_later(max(0.0, last_flush + window - time.monotonic()), flush)
-        await asyncio.sleep(MAX_WINDOW + 0.05)
+            broadcast(clients, text)
+        await asyncio.sleep(0.1)
         return state["seq"]
 
     async with serve(handler, "127.0.0.1", port, compression=None, ping_interval=None, max_size=None, backlog=2048):
@@ -959,7 +934,7 @@ async def measure_daphne(*, n: int, ctx: dict, people, args) -> dict:
     )
 
 
-async def measure_bare(*, n: int, ctx: dict, args, sample: str, hub_window: bool) -> dict:
+async def measure_bare(*, n: int, ctx: dict, args, sample: str) -> dict:
     clients: Clients = ctx["clients"]
     bare = ctx["bare"]
     loop = asyncio.get_running_loop()
@@ -985,7 +960,6 @@ async def measure_bare(*, n: int, ctx: dict, args, sample: str, hub_window: bool
                 "sample": json.loads(sample),
                 "rate": args.rate,
                 "count": int(args.rate * (args.warmup + args.duration)),
-                "hub_window": hub_window,
             },
         )
     )
@@ -995,7 +969,7 @@ async def measure_bare(*, n: int, ctx: dict, args, sample: str, hub_window: bool
     rss_loaded = rss_mb(bare.pid)
     await clients.close()
     return summarize(
-        "bare, hub window" if hub_window else "bare",
+        "bare",
         n,
         collected,
         cpu,
@@ -1091,13 +1065,12 @@ def report(results: list[dict], args, machine: dict) -> None:
         daphne = servers.get("daphne")
         if not daphne:
             continue
-        for name in ("bare", "bare, hub window"):
-            if name in servers:
-                bare = servers[name]
-                print(
-                    f"N={n}: daphne / {name}: p50 {daphne['p50_ms'] / bare['p50_ms']:.1f}x, "
-                    f"p99 {daphne['p99_ms'] / bare['p99_ms']:.1f}x"
-                )
+        if "bare" in servers:
+            bare = servers["bare"]
+            print(
+                f"N={n}: daphne / bare: p50 {daphne['p50_ms'] / bare['p50_ms']:.1f}x, "
+                f"p99 {daphne['p99_ms'] / bare['p99_ms']:.1f}x"
+            )
         requests = (
             f" (request p50 {daphne['check_in_p50_ms']} ms, p99 {daphne['check_in_p99_ms']} ms)"
             if args.writer == "http"
@@ -1157,17 +1130,9 @@ async def run(args, ctx: dict, people) -> list[dict]:
             f"check-ins {daphne['check_ins']}, CPU {fmt_cpu(daphne['cpu'])}; seconds {daphne['seconds']}"
         )
         log(f"{n} dashboards on the bare server")
-        bare = await measure_bare(n=n, ctx=ctx, args=args, sample=sample, hub_window=False)
+        bare = await measure_bare(n=n, ctx=ctx, args=args, sample=sample)
         results.append(bare)
         log(f"   p50 {bare['p50_ms']} ms, p99 {bare['p99_ms']} ms, lost {bare['lost']}, CPU {fmt_cpu(bare['cpu'])}")
-        # Only where the hub's window is at least one event interval does it batch anything.
-        from dashboard.hub import MAX_WINDOW, WINDOW_PER_SOCKET
-
-        if not args.no_hub_window and min(MAX_WINDOW, WINDOW_PER_SOCKET * n) >= 1 / args.rate:
-            log(f"{n} dashboards on the bare server with the hub's window")
-            bare = await measure_bare(n=n, ctx=ctx, args=args, sample=sample, hub_window=True)
-            results.append(bare)
-            log(f"   p50 {bare['p50_ms']} ms, p99 {bare['p99_ms']} ms, lost {bare['lost']}, CPU {fmt_cpu(bare['cpu'])}")
     return results
 
 
@@ -1187,7 +1152,6 @@ def main() -> int:
         "no check-ins, real envelopes published straight to the channel layer (fan-out only)",
     )
     parser.add_argument("--writer-processes", type=int, default=2, help="service writer processes")
-    parser.add_argument("--no-hub-window", action="store_true", help="skip the bare run with the hub's window")
     parser.add_argument("--profile", action="store_true", help="py-spy daphne during each measured window")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()

@@ -10,9 +10,11 @@ gap knows it missed something and asks for a fresh snapshot. `committed_at` is t
 (ms) at which the transaction committed, so clients and benchmarks can measure delivery latency.
 """
 
+import asyncio
 import itertools
 import json
 import logging
+import os
 import threading
 import time
 from collections import defaultdict
@@ -96,6 +98,41 @@ def group_name(stream: str) -> str:
     return f"stream.{stream}"
 
 
+class _Publisher:
+    """One event loop per process, in a thread of its own, for sends from synchronous code.
+
+    `async_to_sync(group_send)` from a thread with no loop (a Celery worker, a command) starts a
+    loop and a Redis connection for every event, ~5 ms each. This loop and its connection live as
+    long as the process. Made again after a fork (Celery's prefork pool), whose child has no thread.
+    """
+
+    TIMEOUT = 2.0  # seconds: an unreachable Redis must not hold a committed request for long
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="broadcast-publisher", daemon=True).start()
+
+    def group_send(self, layer, group: str, message: dict) -> None:
+        asyncio.run_coroutine_threadsafe(layer.group_send(group, message), self.loop).result(self.TIMEOUT)
+
+
+_publisher: _Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def _group_send(layer, group: str, message: dict) -> None:
+    global _publisher
+    if isinstance(sequences(), _LocalSequences):
+        # The in-memory layer of unit tests lives on the test's own loop.
+        async_to_sync(layer.group_send)(group, message)
+        return
+    with _publisher_lock:
+        if _publisher is None or _publisher.pid != os.getpid():
+            _publisher = _Publisher()
+    _publisher.group_send(layer, group, message)
+
+
 def send(*, event_type: str, streams: list[str], data: dict, committed_at: float | None = None) -> None:
     """Send one event to each stream now. Call it from an on-commit hook, never inside a transaction.
 
@@ -108,6 +145,6 @@ def send(*, event_type: str, streams: list[str], data: dict, committed_at: float
         try:
             seq = sequences().next(stream)
             text = envelope(event_type=event_type, stream=stream, seq=seq, committed_at=committed_at, data=data)
-            async_to_sync(layer.group_send)(group_name(stream), {"type": "stream.event", "text": text})
+            _group_send(layer, group_name(stream), {"type": "stream.event", "text": text})
         except Exception:
             logger.exception("Could not send %s to stream %s", event_type, stream)

@@ -17,14 +17,22 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboard import broadcast, selectors
 from dashboard.hub import hub
+from dashboard.wire import Frame, SocketWriter
 from shelters import policy
 
 FORBIDDEN = 4403
 SUPPORT_LIST_DELAY = 0.5  # seconds: a burst of check-ins refreshes a manager's names list once
 
 
+# Events reach these sockets through the process's hub, never through a channel of their own:
+# naming no configured layer spares each socket a Redis subscription and a pending receive.
+NO_CHANNEL_LAYER = "dashboard-sockets-use-the-hub"
+
+
 class StreamConsumer(AsyncWebsocketConsumer):
+    channel_layer_alias = NO_CHANNEL_LAYER
     stream: str | None = None
+    writer: SocketWriter | None = None
 
     async def connect(self):
         user = self.scope.get("user")
@@ -37,6 +45,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         await hub().join(stream, self)
         await self.accept()
         await self.send_snapshot()
+        # From here on the hub may write frames straight to the socket (after the snapshot).
+        self.writer = SocketWriter.for_send(self.base_send)
 
     async def disconnect(self, code):
         if self.stream is not None:
@@ -50,9 +60,20 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if message.get("action") == "resync":
             await self.send_snapshot()
 
-    async def deliver(self, frame: str, texts: list[str]) -> None:
-        """Called by the process's hub with one frame holding one or more events."""
-        await self.send(text_data=frame)
+    def deliver_now(self, frame: Frame) -> bool:
+        """The hub's fast path: write the frame without awaiting; False if `deliver` must do it."""
+        if self.writer is None or not self.writer.write(frame):
+            return False
+        self.delivered(frame.texts)
+        return True
+
+    async def deliver(self, frame: Frame) -> None:
+        """The hub's ordinary path, through the ASGI send."""
+        await self.send(text_data=frame.text)
+        self.delivered(frame.texts)
+
+    def delivered(self, texts: list[str]) -> None:
+        """Called after each frame reached the socket; subclasses react to what it held."""
 
     async def send_snapshot(self):
         message = await database_sync_to_async(self.snapshot)()
@@ -98,8 +119,7 @@ class ShelterConsumer(StreamConsumer):
     def snapshot_data(self):
         return selectors.shelter_snapshot(user=self.scope["user"], shelter_id=self.shelter_id)
 
-    async def deliver(self, frame, texts):
-        await super().deliver(frame, texts)
+    def delivered(self, texts):
         if self.shows_names and any(text.startswith('{"type":"shelter.updated"') for text in texts):
             self._schedule_support_list()
 

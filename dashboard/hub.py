@@ -4,25 +4,25 @@ A wall of dashboards is hundreds of sockets on the same stream. Rather than ever
 the channel-layer group (one Redis delivery and one consumer wake-up per socket per event), each
 process joins the group once, on a channel of its own, and hands each event to its local sockets.
 
-When many sockets listen, events that arrive close together are sent as one `batch` frame: the
-window grows with the number of local sockets (0.1 ms each, at most 100 ms), so ten dashboards get
-every event at once while a thousand get a few frames a second with every event in them.
+Events are flushed on the next turn of the event loop. Whatever arrived meanwhile (a burst, or
+events that queued while the loop was busy with a flush) goes out as one `batch` frame, so the
+number of frames adapts to the load without a timer adding latency when the load is light.
+
+A flush builds the frame once and writes its bytes to every daphne socket without leaving the
+loop (dashboard/wire.py); only sockets that cannot take it that way go through the ASGI send.
 """
 
 import asyncio
 import logging
-import time
 import weakref
 from collections import defaultdict
 
 from channels.layers import get_channel_layer
 
 from dashboard.broadcast import group_name
+from dashboard.wire import Frame
 
 logger = logging.getLogger(__name__)
-
-WINDOW_PER_SOCKET = 0.0001  # seconds
-MAX_WINDOW = 0.1
 
 
 def batch_frame(texts: list[str]) -> str:
@@ -39,7 +39,7 @@ class StreamHub:
         self.subscribed: dict[str, asyncio.Future] = {}
         self.buffers: dict[str, list[str]] = defaultdict(list)
         self.flush_scheduled: set[str] = set()
-        self.last_flush: dict[str, float] = defaultdict(float)
+        self.slow_deliveries: dict[str, asyncio.Future] = {}
 
     async def join(self, stream: str, consumer) -> None:
         """Add a socket; returns once the process is subscribed, so its snapshot misses nothing."""
@@ -77,22 +77,31 @@ class StreamHub:
             self._schedule_flush(stream)
 
     def _schedule_flush(self, stream: str) -> None:
-        if stream in self.flush_scheduled:
-            return
-        self.flush_scheduled.add(stream)
-        window = min(MAX_WINDOW, WINDOW_PER_SOCKET * len(self.subscribers[stream]))
-        delay = max(0.0, self.last_flush[stream] + window - time.monotonic())
-        asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(self._flush(stream)))
+        if stream not in self.flush_scheduled:
+            self.flush_scheduled.add(stream)
+            asyncio.get_running_loop().call_soon(self._flush, stream)
 
-    async def _flush(self, stream: str) -> None:
+    def _flush(self, stream: str) -> None:
         self.flush_scheduled.discard(stream)
-        self.last_flush[stream] = time.monotonic()
         texts, self.buffers[stream] = self.buffers[stream], []
         if not texts:
             return
-        frame = batch_frame(texts)
-        consumers = list(self.subscribers[stream])
-        results = await asyncio.gather(*(c.deliver(frame, texts) for c in consumers), return_exceptions=True)
+        frame = Frame(batch_frame(texts), texts)
+        slow = []
+        for consumer in list(self.subscribers[stream]):
+            try:
+                if not consumer.deliver_now(frame):
+                    slow.append(consumer)
+            except Exception as error:
+                logger.warning("Could not deliver to a socket on %s: %r", stream, error)
+        if slow:
+            previous = self.slow_deliveries.get(stream)
+            self.slow_deliveries[stream] = asyncio.ensure_future(self._deliver_slowly(stream, frame, slow, previous))
+
+    async def _deliver_slowly(self, stream: str, frame: Frame, consumers: list, previous) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # frames keep their order on the slow path too
+        results = await asyncio.gather(*(c.deliver(frame) for c in consumers), return_exceptions=True)
         for result in results:
             if isinstance(result, Exception):
                 logger.warning("Could not deliver to a socket on %s: %r", stream, result)

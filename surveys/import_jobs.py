@@ -201,9 +201,13 @@ def survey_import_run(*, job_id: int, time_budget: float = TIME_BUDGET_SECONDS) 
         return None
     started = time.monotonic()
     try:
-        prepared = import_prepare(content=bytes(job.content), version=job.version, saved_mapping=None)
         # The mapping settled at upload is the one used, even if the saved mapping changed since.
-        prepared.reader = RowReader(prepared.file, job.mapping, version_questions(job.version))
+        import_file = ImportFile.read(bytes(job.content))
+        prepared = Prepared(
+            file=import_file,
+            mapping=job.mapping,
+            reader=RowReader(import_file, job.mapping, version_questions(job.version)),
+        )
         header = prepared.reader.header_errors()
         if header:
             raise FileProblem(header)

@@ -382,3 +382,18 @@ def test_the_job_page_lists_errors_by_line_once_finished(sample_shelters, hq, as
     page = as_user(hq).get(reverse("survey_imports:detail", args=[job.pk])).content.decode()
     assert "Choose one of the options." in page or "選択肢から選んでください" in page
     assert 'data-url="' + reverse("survey_imports:progress", args=[job.pk]) in page
+
+
+def test_a_saved_mapping_names_columns_and_value_maps_the_automatic_one_cannot_guess(shelter_a, hq):
+    mapping = {
+        "columns": {"K6その1": {"question": "k6_1"}, "水": {"question": "needs", "option": "water"}},
+        "values": {"k6_1": {"はい、いつも": "always"}},
+        "response_id_column": "回答番号",
+        "answered_at_column": "日時",
+    }
+    content = "回答番号,日時,K6その1,水\nA-1,2026-11-20T10:00:00+09:00,はい、いつも,○\n".encode()
+    job = run(content, user=hq, shelter=shelter_a, mapping=mapping)
+
+    assert job.state == ImportState.DONE, errors_of(job)
+    response = Response.objects.get(submission_key="import:csv:A-1")
+    assert response.answers == {"k6_1": "always", "needs": ["water"]}

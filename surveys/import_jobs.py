@@ -265,20 +265,22 @@ def _check(job: SurveyImport, prepared: Prepared) -> None:
     """Check every row; in the default policy a single bad row fails the job before anything is stored."""
     job.total_rows = prepared.file.count_rows()
     job.rows_checked = 0
-    job.errors, job.error_count, job.invalid_rows = [], 0, 0
+    job.errors, job.error_count, job.invalid_rows, job.ignored = [], 0, 0, 0
     job.save()
     shelters = _Shelters(job.uploaded_by)
     seen: dict[str, int] = {}
     for number, (line, values) in enumerate(prepared.file.rows(), 1):
         row = prepared.reader.read(line, values)
-        if not row.ignored:
+        if row.ignored:
+            job.ignored += 1
+        else:
             problems = _row_problems(row, prepared.reader, job, shelters, seen)
             if problems:
                 job.invalid_rows += 1
                 _record_errors(job, problems)
         if number % (CHUNK_ROWS * 10) == 0:
             job.rows_checked = number
-            job.save(update_fields=["rows_checked", "errors", "error_count", "invalid_rows", "updated_at"])
+            job.save(update_fields=["rows_checked", "errors", "error_count", "invalid_rows", "ignored", "updated_at"])
     job.rows_checked = job.total_rows
     if job.invalid_rows and not job.skip_invalid:
         _finish(job, ImportState.FAILED, _("Nothing was imported: fix the rows listed, or import only the valid rows."))
@@ -299,9 +301,7 @@ def _store(job: SurveyImport, prepared: Prepared, *, started: float, time_budget
         problems = [] if row.ignored else _row_problems(row, prepared.reader, job, shelters, seen)
         if number <= job.rows_processed:
             continue
-        if row.ignored:
-            job.ignored += 1
-        elif not problems:
+        if not row.ignored and not problems:
             shelter = job.shelter or shelters.resolve(row.shelter_reference)
             try:
                 _response, created = response_submit(

@@ -233,6 +233,7 @@ def test_qualtrics_multiple_row_headers_number_lines_from_the_top_of_the_file(sa
 
     assert job.state == ImportState.FAILED
     assert errors_of(job) == ["line 4: k6_3: Choose one of the options."]
+    assert job.ignored == 1  # the Survey Preview row on line 6 is not an answer, so not an error either
     assert job.errors[0]["column"] == "Q3"
 
 

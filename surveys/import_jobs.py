@@ -17,14 +17,16 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from shelters import policy
 from shelters.errors import ApplicationError
 from shelters.models import Shelter, User
+from shelters.services.audit import audit_record
 from surveys import importers
 from surveys.importers import FileProblem, ImportFile, RowError, RowReader
 from surveys.models import (
@@ -82,6 +84,7 @@ def survey_import_create(
     shelter: Shelter | None,
     saved_mapping: SurveyImportMapping | None = None,
     skip_invalid: bool = False,
+    language: str = "",
     enqueue: bool = True,
 ) -> SurveyImport:
     """Store the file as a queued job and hand it to a worker after commit.
@@ -116,6 +119,7 @@ def survey_import_create(
             mapping=prepared.mapping,
             shelter=shelter,
             skip_invalid=skip_invalid,
+            language=language[:8],
             uploaded_by=uploaded_by,
         )
         if enqueue:
@@ -199,6 +203,12 @@ def survey_import_run(*, job_id: int, time_budget: float = TIME_BUDGET_SECONDS) 
     job = _claim(job_id)
     if job is None:
         return None
+    # Messages by line are written in the uploader's language, as the page they read them on.
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _run(job, time_budget=time_budget)
+
+
+def _run(job: SurveyImport, *, time_budget: float) -> SurveyImport:
     started = time.monotonic()
     try:
         # The mapping settled at upload is the one used, even if the saved mapping changed since.
@@ -359,3 +369,26 @@ def import_progress(job: SurveyImport) -> dict:
         "finished": job.state in (ImportState.DONE, ImportState.FAILED),
         "message": job.message,
     }
+
+
+# --- Saved mappings -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def survey_import_mapping_save(*, name: str, mapping, actor: User | None) -> SurveyImportMapping:
+    """Save a mapping under a name for later imports, replacing the one of that name if any."""
+    name = name.strip()
+    if not name:
+        raise ApplicationError(_("Give the mapping a name."), field="name")
+    problems = importers.mapping_problems(mapping)
+    if problems:
+        raise ApplicationError(problems[0], field="mapping", fields={"mapping": problems})
+    saved, _created = SurveyImportMapping.objects.update_or_create(name=name[:100], defaults={"mapping": mapping})
+    audit_record(
+        actor=actor,
+        action="survey_import_mapping.save",
+        object_type="surveys.SurveyImportMapping",
+        object_id=saved.pk,
+        details={"name": saved.name},
+    )
+    return saved

@@ -1,13 +1,16 @@
 """Pages for importing survey responses: the upload form, a job's progress, and its JSON."""
 
+import json
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.forms.fields import InvalidJSONInput
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from shelters import policy
 from shelters.errors import ApplicationError
@@ -39,6 +42,18 @@ class ImportForm(forms.Form):
         self.fields["shelter"].queryset = policy.operated_shelters(user).order_by("name")
 
 
+class PrettyJSONField(forms.JSONField):
+    def prepare_value(self, value):
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+class MappingForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    mapping = PrettyJSONField(label=_("Mapping (JSON)"), widget=forms.Textarea(attrs={"rows": 16, "cols": 80}))
+
+
 def _import_user(view):
     @login_required
     def wrapper(request, *args, **kwargs):
@@ -65,6 +80,7 @@ def import_list(request):
                 shelter=form.cleaned_data["shelter"],
                 saved_mapping=form.cleaned_data["saved_mapping"],
                 skip_invalid=form.cleaned_data["skip_invalid"],
+                language=request.LANGUAGE_CODE,
             )
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error.message))
@@ -87,7 +103,13 @@ def import_detail(request, job_id: int):
     return render(
         request,
         "surveys/imports/detail.html",
-        {"job": job, "progress": import_jobs.import_progress(job), "errors": job.errors},
+        {
+            "job": job,
+            "progress": import_jobs.import_progress(job),
+            "errors": job.errors,
+            "mapping_form": MappingForm(initial={"name": job.file_name, "mapping": job.mapping}),
+            "may_save_mapping": policy.is_headquarters(request.user),
+        },
     )
 
 
@@ -97,3 +119,26 @@ def import_progress(request, job_id: int):
     """The job's figures for the progress bar; errors are on the page once the job is finished."""
     job = _job_for(request, job_id)
     return JsonResponse(import_jobs.import_progress(job))
+
+
+@_import_user
+@require_POST
+def import_mapping_save(request, job_id: int):
+    """Save (or replace) a named mapping from a job's page; mappings serve every importer, so HQ only."""
+    if not policy.is_headquarters(request.user):
+        raise PermissionDenied
+    job = _job_for(request, job_id)
+    form = MappingForm(request.POST)
+    if form.is_valid():
+        try:
+            saved = import_jobs.survey_import_mapping_save(
+                name=form.cleaned_data["name"], mapping=form.cleaned_data["mapping"], actor=request.user
+            )
+        except ApplicationError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("Saved the mapping “%(name)s”.") % {"name": saved.name})
+    else:
+        for field_errors in form.errors.values():
+            messages.error(request, field_errors[0])
+    return redirect("survey_imports:detail", job_id=job.pk)

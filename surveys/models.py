@@ -334,6 +334,9 @@ class SurveyImport(models.Model):
         help_text=_("The shelter of every row, unless the mapping names a shelter column."),
     )
     skip_invalid = models.BooleanField(_("import the valid rows"), default=False)
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, help_text=_("The uploader's language, for the messages by line.")
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -44,7 +44,7 @@ def supply_items(db):
     return set(Item.objects.values_list("code", flat=True))
 
 
-def run(content: bytes, *, user=None, shelter=None, mapping=None, skip_invalid=False, name="file.csv"):
+def run(content: bytes, *, user=None, shelter=None, mapping=None, skip_invalid=False, name="file.csv", language="en"):
     saved = (
         SurveyImportMapping.objects.create(name=f"m{SurveyImport.objects.count()}", mapping=mapping)
         if mapping
@@ -57,6 +57,7 @@ def run(content: bytes, *, user=None, shelter=None, mapping=None, skip_invalid=F
         shelter=shelter,
         saved_mapping=saved,
         skip_invalid=skip_invalid,
+        language=language,
         enqueue=False,
     )
     while job.state not in (ImportState.DONE, ImportState.FAILED):
@@ -199,6 +200,13 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(sample_shelters, 
     assert job.invalid_rows == 6
     assert Response.objects.count() == 0
     assert Request.objects.count() == 0
+
+
+def test_messages_by_line_are_in_the_uploaders_language(sample_shelters, hq):
+    content = (GOOD_HEADER + "r-1,2026-11-20 10:00,SAMPLE-A,always,never,bogus,1\n").encode()
+
+    assert errors_of(run(content, user=hq, language="ja")) == ["line 2: k6_3: 選択肢から選んでください。"]
+    assert errors_of(run(content, user=hq, language="en")) == ["line 2: k6_3: Choose one of the options."]
 
 
 def test_with_skip_invalid_the_valid_rows_are_imported_and_the_rest_reported(sample_shelters, hq):
@@ -398,3 +406,30 @@ def test_a_saved_mapping_names_columns_and_value_maps_the_automatic_one_cannot_g
     assert job.state == ImportState.DONE, errors_of(job)
     response = Response.objects.get(submission_key="import:csv:A-1")
     assert response.answers == {"k6_1": "always", "needs": ["water"]}
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("hq", 302), ("manager_a", 403), ("manager_b", 403), ("official", 403), ("anonymous", "login")],
+)
+def test_who_may_save_a_mapping_from_a_jobs_page(persona, expected, people, as_user, job_of_manager_a):
+    mapping = {"columns": {"Q1": {"question": "k6_1"}}, "codes": "position"}
+    response = as_user(people[persona]).post(
+        reverse("survey_imports:save_mapping", args=[job_of_manager_a.pk]),
+        {"name": "Qualtrics 2026", "mapping": json.dumps(mapping)},
+    )
+    assert status_of(response) == expected
+    if expected == 302:
+        assert SurveyImportMapping.objects.get(name="Qualtrics 2026").mapping == mapping
+    else:
+        assert not SurveyImportMapping.objects.exists()
+
+
+def test_a_mapping_of_the_wrong_shape_is_not_saved(hq, as_user, job_of_manager_a):
+    response = as_user(hq).post(
+        reverse("survey_imports:save_mapping", args=[job_of_manager_a.pk]),
+        {"name": "broken", "mapping": json.dumps({"columns": {"Q1": "k6_1"}, "codes": "guess"})},
+        follow=True,
+    )
+    assert not SurveyImportMapping.objects.exists()
+    assert "Q1" in response.content.decode()

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 shelter=target,
                 saved_mapping=saved,
                 skip_invalid=skip_invalid,
+                language=translation.get_language() or "",
                 enqueue=False,
             )
         except ApplicationError as error:

@@ -1,5 +1,7 @@
 """Importing Qualtrics and KoBoToolbox exports: formats, mappings, errors by line, progress, permissions."""
 
+import csv
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -169,6 +171,34 @@ def test_cp932_and_bom_files_are_read(shelter_a, hq):
     bom = run(("\ufeff" + text.replace("r-1", "r-2")).encode("utf-8"), user=hq, shelter=shelter_a)
     assert (bom.state, bom.encoding) == (ImportState.DONE, "utf-8-sig"), errors_of(bom)
     assert ImportFile.read(("\ufeff" + text).encode()).columns[0] == "response_id"
+
+
+def test_qualtrics_dates_are_read_in_the_zone_of_the_import_id_row_and_tsv_exports_are_utf16(shelter_a, hq):
+    text = (DATA / "qualtrics_sample_text.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    rows[2] = [cell.replace("Asia/Tokyo", "America/Denver") for cell in rows[2]]
+    tsv = io.StringIO()
+    csv.writer(tsv, delimiter="\t").writerows(rows)
+    job = run(tsv.getvalue().encode("utf-16"), user=hq, shelter=shelter_a, name="export.tsv")
+
+    assert (job.state, job.encoding) == (ImportState.DONE, "utf-16"), errors_of(job)
+    response = Response.objects.get(submission_key="import:qualtrics:R_1aSampleK6High")
+    assert response.answered_at == datetime(2026, 11, 20, 10, 3, 10, tzinfo=ZoneInfo("America/Denver"))
+    assert response.shelter == shelter_a  # one shelter for the whole file wins over the file's column
+
+
+def test_a_kobo_export_with_an_hxl_row_and_label_headers_is_read(shelter_a, hq):
+    content = (
+        '"start";"end";"神経過敏に感じましたか";"いま必要な物資はありますか（いくつでも）";"_id";"_uuid";"_submission_time"\n'
+        '"";"";"#k6";"#needs";"";"";""\n'
+        '"2026-11-22T10:01:12.000+09:00";"2026-11-22T10:06:40.000+09:00";"いつも";"飲料水 毛布";"7";"u-7";"2026-11-22T01:06:45"\n'
+    ).encode()
+    job = run(content, user=hq, shelter=shelter_a)
+
+    assert job.state == ImportState.DONE, errors_of(job)
+    assert job.total_rows == 1
+    response = Response.objects.get(submission_key="import:kobo:u-7")
+    assert response.answers == {"k6_1": "always", "needs": ["water", "blankets"]}
 
 
 # --- Errors by line, nothing half-written --------------------------------------------------------

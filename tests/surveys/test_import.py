@@ -463,3 +463,13 @@ def test_a_mapping_of_the_wrong_shape_is_not_saved(hq, as_user, job_of_manager_a
     )
     assert not SurveyImportMapping.objects.exists()
     assert "Q1" in response.content.decode()
+
+
+def test_the_admin_refuses_a_saved_mapping_of_the_wrong_shape(db):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="Q1"):
+        SurveyImportMapping(name="broken", mapping={"columns": {"Q1": "k6_1"}}).full_clean()
+    SurveyImportMapping(
+        name="fine", mapping={"columns": {"Q1": {"question": "k6_1"}}, "codes": "position"}
+    ).full_clean()

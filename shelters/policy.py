@@ -138,3 +138,22 @@ def can_watch_shelter(user, shelter_id: int) -> bool:
 def may_see_names_at(user, shelter_id: int) -> bool:
     """Names on a shelter's dashboard: its own managers and HQ, never officials."""
     return may_see_personal_data(user) and can_operate_shelter(user, shelter_id)
+
+
+# --- Survey imports -----------------------------------------------------------------------------
+
+
+def can_import_survey_responses(user) -> bool:
+    """Upload Qualtrics/KoBo files: HQ anywhere, managers into their own shelters; officials never."""
+    return is_headquarters(user) or role_of(user) == Role.MANAGER
+
+
+def survey_imports_visible_to(user):
+    """Import jobs the user may follow: HQ all, a manager their own uploads."""
+    from surveys.models import SurveyImport
+
+    if is_headquarters(user):
+        return SurveyImport.objects.all()
+    if role_of(user) == Role.MANAGER:
+        return SurveyImport.objects.filter(uploaded_by=user)
+    return SurveyImport.objects.none()

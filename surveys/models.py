@@ -265,3 +265,107 @@ class FollowUpChange(models.Model):
 
     class Meta:
         ordering = ["changed_at"]
+
+
+# --- Imports of responses collected elsewhere (Qualtrics, KoBoToolbox) ---------------------------
+
+
+class SurveyImportMapping(models.Model):
+    """A saved column-to-question mapping for files from one source, reused import after import.
+
+    `mapping` is JSON, checked by `surveys.importers.mapping_problems`:
+    {"columns": {"Q1": {"question": "k6_1"}, "Q7_1": {"question": "needs", "option": "water"}},
+     "values": {"k6_1": {"1": "always"}}, "codes": "position" | "",
+     "shelter_column": "", "answered_at_column": "RecordedDate", "response_id_column": "ResponseId"}
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    mapping = models.JSONField(_("mapping"), default=dict)
+    notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("survey import mapping")
+        verbose_name_plural = _("survey import mappings")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from surveys.importers import mapping_problems
+
+        problems = mapping_problems(self.mapping)
+        if problems:
+            raise ValidationError({"mapping": problems})
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class SurveyImport(models.Model):
+    """One uploaded file and its import: durable before a worker sees it, with its progress.
+
+    The file is kept in the row itself (a few MB at most), so a worker on another machine reads
+    it without shared storage and nothing is lost if the broker is down when it is uploaded.
+    """
+
+    version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("file"), max_length=255)
+    content = models.BinaryField(_("content"))
+    file_format = models.CharField(_("format"), max_length=16, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=16, blank=True)
+    saved_mapping = models.ForeignKey(
+        SurveyImportMapping, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    mapping = models.JSONField(_("mapping used"), default=dict)
+    shelter = models.ForeignKey(
+        "shelters.Shelter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The shelter of every row, unless the mapping names a shelter column."),
+    )
+    skip_invalid = models.BooleanField(_("import the valid rows"), default=False)
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, help_text=_("The uploader's language, for the messages by line.")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(_("state"), max_length=16, choices=ImportState.choices, default=ImportState.QUEUED)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    rows_checked = models.PositiveIntegerField(_("rows checked"), default=0)
+    rows_processed = models.PositiveIntegerField(_("rows processed"), default=0)
+    imported = models.PositiveIntegerField(_("imported"), default=0)
+    duplicates = models.PositiveIntegerField(_("skipped as duplicates"), default=0)
+    ignored = models.PositiveIntegerField(_("ignored (preview, test or spam)"), default=0)
+    invalid_rows = models.PositiveIntegerField(_("rows with errors"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("survey import")
+        verbose_name_plural = _("survey imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rows_processed__lte=models.F("total_rows")) | Q(total_rows=0),
+                name="survey_import_progress_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_state_display()})"

@@ -1,0 +1,11 @@
+"""Celery tasks of the surveys app. Each takes ids, re-reads its rows and is safe to run twice."""
+
+from celery import shared_task
+
+from surveys import import_jobs
+
+
+@shared_task(name="surveys.import_process", ignore_result=True)
+def survey_import_process(job_id: int) -> None:
+    """Run one slice of an import job; the job enqueues its own continuation while rows remain."""
+    import_jobs.survey_import_run(job_id=job_id)

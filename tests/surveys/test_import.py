@@ -235,7 +235,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(sample_shelters, 
 def test_messages_by_line_are_in_the_uploaders_language(sample_shelters, hq):
     content = (GOOD_HEADER + "r-1,2026-11-20 10:00,SAMPLE-A,always,never,bogus,1\n").encode()
 
-    assert errors_of(run(content, user=hq, language="ja")) == ["line 2: k6_3: 選択肢から選んでください。"]
+    assert errors_of(run(content, user=hq, language="ja")) == ["line 2: k6_3: 選択肢から1つ選んでください。"]
     assert errors_of(run(content, user=hq, language="en")) == ["line 2: k6_3: Choose one of the options."]
 
 

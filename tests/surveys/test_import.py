@@ -419,7 +419,7 @@ def test_the_job_page_lists_errors_by_line_once_finished(sample_shelters, hq, as
     content = (GOOD_HEADER + "r-1,2026-11-20 10:00,SAMPLE-A,always,never,bogus,1\n").encode()
     job = run(content, user=hq)
     page = as_user(hq).get(reverse("survey_imports:detail", args=[job.pk])).content.decode()
-    assert "line 2" in page and "Choose one of the options." in page  # run() imports in English
+    assert '<td class="num line">2</td>' in page and "Choose one of the options." in page  # run() imports in English
     assert 'data-url="' + reverse("survey_imports:progress", args=[job.pk]) in page
 
 

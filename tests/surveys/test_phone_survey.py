@@ -352,3 +352,28 @@ def test_a_proxy_entry_channel_is_not_accepted_from_the_phone(client, shelter_a,
     post(client, shelter_a, {"version": version.pk, "channel": "proxy"})
 
     assert Response.objects.get().channel == ResponseChannel.PHONE
+
+
+# --- Everyone may open the public pages; none of them shows anyone's answers -------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_persona_opens_the_public_survey_and_thank_you_pages(
+    as_user, people, persona, shelter_a, resident_a, version, hq
+):
+    token = services.survey_token_issue(evacuee=resident_a, actor=hq).token
+    services.response_submit(
+        version=version,
+        shelter=shelter_a,
+        raw_answers={"comment": "ほかの人の回答"},
+        channel=ResponseChannel.PHONE,
+        submission_key="earlier",
+        respondent=resident_a,
+    )
+    client = as_user(people[persona])
+    key = links.shelter_key(shelter_a)
+
+    for url in [f"/s/{key}/", f"/s/{key}/?t={token}", f"/s/{key}/thanks/"]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "ほかの人の回答" not in response.content.decode()

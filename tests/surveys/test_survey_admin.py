@@ -220,3 +220,13 @@ def test_an_admin_opens_the_survey_version_page(as_user, admin_user, version):
     response = as_user(admin_user).get(reverse("admin:surveys_surveyversion_change", args=[version.pk]))
 
     assert response.status_code == 200
+
+
+def test_an_answered_version_opens_read_only_with_a_warning(as_user, admin_user, answered):
+    response = as_user(admin_user).get(reverse("admin:surveys_surveyversion_change", args=[answered.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="recall_period"' not in page
+    assert 'name="questions-0-text"' not in page
+    assert any("responses" in str(m) or "回答" in str(m) for m in response.context["messages"])

@@ -23,7 +23,7 @@ from surveys.models import ResponseChannel, SurveyToken
 
 def qr_svg(data: str) -> str:
     """An inline SVG QR code, drawn on the server (no script, no outside service)."""
-    return mark_safe(segno.make(data, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff"))
+    return mark_safe(segno.make(data, error="m").svg_inline(border=2, dark="#000", light="#fff", omitsize=True))
 
 
 def _survey_shelter(request, shelter_id: int) -> Shelter:

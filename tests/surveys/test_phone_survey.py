@@ -377,3 +377,19 @@ def test_every_persona_opens_the_public_survey_and_thank_you_pages(
         response = client.get(url)
         assert response.status_code == 200
         assert "ほかの人の回答" not in response.content.decode()
+
+
+def test_the_desks_check_in_message_links_each_persons_survey_slip(as_user, manager_a, shelter_a):
+    people_checked_in = EvacueeFactory.create_batch(2)
+    client = as_user(manager_a)
+
+    response = client.post(
+        reverse("shelters:desk_check_in", args=[shelter_a.pk]),
+        {"evacuees": [person.pk for person in people_checked_in], "mode": "inside", "idempotency_key": "desk-1"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    for person in people_checked_in:
+        assert reverse("surveys:slip", args=[person.pk]) in page
+    assert "アンケート用紙を印刷" in page

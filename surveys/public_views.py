@@ -108,6 +108,9 @@ def answer(request, key: str):
     version = version or selectors.current_version()
     if version is None:
         raise Http404
+    if not submission_key or len(submission_key) > 64:
+        # A tampered key was refused above; the form comes back with a fresh one.
+        submission_key = uuid.uuid4().hex
     context = form_context(version, raw_answers, errors)
     context.update(
         {

@@ -393,3 +393,16 @@ def test_the_desks_check_in_message_links_each_persons_survey_slip(as_user, mana
     for person in people_checked_in:
         assert reverse("surveys:slip", args=[person.pk]) in page
     assert "アンケート用紙を印刷" in page
+
+
+@pytest.mark.parametrize("key", ["", "x" * 300])
+def test_a_missing_or_oversized_submission_key_is_refused_and_the_form_comes_back_with_a_fresh_one(
+    client, shelter_a, version, key
+):
+    response = client.post(answer_url(shelter_a), {"version": version.pk, "submission_key": key, "q-comment": "残す"})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "送信キーが必要です。" in page and "残す" in page
+    assert 'name="submission_key" value=""' not in page
+    assert not Response.objects.exists()

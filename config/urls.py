@@ -13,6 +13,8 @@ urlpatterns = [
     path("shelters/", include("shelters.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("surveys/imports/", include("surveys.import_urls")),
+    path("surveys/", include("surveys.urls")),
+    path("s/", include("surveys.public_urls")),
     path("api/", include("shelters.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -157,3 +157,22 @@ def survey_imports_visible_to(user):
     if role_of(user) == Role.MANAGER:
         return SurveyImport.objects.filter(uploaded_by=user)
     return SurveyImport.objects.none()
+
+
+# --- Surveys ------------------------------------------------------------------------------------
+
+
+def can_run_surveys_at(user, shelter: Shelter | int) -> bool:
+    """Print a shelter's survey poster and enter answers for its residents: its managers and HQ."""
+    return may_see_personal_data(user) and can_operate_shelter(user, shelter)
+
+
+def survey_token_accepted_at(evacuee: Evacuee, shelter: Shelter) -> bool:
+    """A personal token links answers to the person only at the shelter whose staff may see them.
+
+    That is where the person stays, or anywhere while they stay nowhere (the same people a
+    manager sees): answers filed at another shelter would put the person's name on that shelter's
+    follow-up list and supply requests, where its managers must never see it.
+    """
+    open_stays = Stay.objects.filter(evacuee=evacuee, checked_out_at__isnull=True)
+    return not open_stays.exclude(shelter=shelter).exists()

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -164,8 +165,28 @@ def desk_check_in(request, shelter_id: int):
         _report(request, error)
         return redirect(f"{back}?q={request.POST.get('q', '')}")
     count = len(result.stays)
+    # Each person checked in can take a survey slip home: one link per person, names in one query.
+    names = dict(
+        policy.evacuees_visible_to(request.user)
+        .filter(pk__in=[stay.evacuee_id for stay in result.stays])
+        .values_list("pk", "name")
+    )
+    slips = format_html_join(
+        " ",
+        '<a class="slip-link" href="{}">{}: {}</a>',
+        (
+            (reverse("surveys:slip", args=[stay.evacuee_id]), names[stay.evacuee_id], _("Print survey slip"))
+            for stay in result.stays
+            if stay.evacuee_id in names
+        ),
+    )
     messages.success(
-        request, ngettext("Checked in %(count)d person.", "Checked in %(count)d people.", count) % {"count": count}
+        request,
+        format_html(
+            "{} {}",
+            ngettext("Checked in %(count)d person.", "Checked in %(count)d people.", count) % {"count": count},
+            slips,
+        ),
     )
     return redirect(back)
 

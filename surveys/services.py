@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from shelters.services.audit import audit_record
 from shelters.supply.services import NeedLine, requests_from_survey
 from surveys import scoring
 from surveys.models import (
+    Choice,
     FollowUp,
     FollowUpChange,
     FollowUpState,
@@ -340,3 +342,97 @@ def survey_token_issue(*, evacuee: Evacuee, actor: User | None) -> SurveyToken:
         actor=actor, action="survey_token.issue", object_type="surveys.SurveyToken", object_id=token.pk, details={}
     )
     return token
+
+
+# --- Survey versions ----------------------------------------------------------------------------
+
+
+def version_has_responses(version: SurveyVersion) -> bool:
+    """A version someone has answered is frozen: its questions give the old answers their meaning."""
+    return Response.objects.filter(version=version).exists()
+
+
+@transaction.atomic
+def survey_version_copy(*, version: SurveyVersion, actor: User | None) -> SurveyVersion:
+    """A new, not yet current version with the same questions, choices and conditions, to edit freely."""
+    survey = version.survey
+    # Lock the survey so two copies made at the same moment do not take the same number.
+    type(survey).objects.select_for_update().filter(pk=survey.pk).first()
+    number = (survey.versions.aggregate(highest=Max("number"))["highest"] or 0) + 1
+    copy = SurveyVersion.objects.create(
+        survey=survey,
+        number=number,
+        is_current=False,
+        recall_period=version.recall_period,
+        notice=version.notice,
+        notice_en=version.notice_en,
+    )
+    originals = list(version.questions.prefetch_related("choices").order_by("position"))
+    copies: dict[int, Question] = {}
+    for question in originals:
+        copies[question.pk] = Question.objects.create(
+            version=copy,
+            code=question.code,
+            position=question.position,
+            kind=question.kind,
+            category=question.category,
+            text=question.text,
+            text_en=question.text_en,
+            required=question.required,
+            show_if=None,
+            show_if_values=list(question.show_if_values),
+            min_value=question.min_value,
+            max_value=question.max_value,
+            is_k6_item=question.is_k6_item,
+        )
+    Choice.objects.bulk_create(
+        Choice(
+            question=copies[question.pk],
+            value=choice.value,
+            position=choice.position,
+            label=choice.label,
+            label_en=choice.label_en,
+            score=choice.score,
+            supply_item_code=choice.supply_item_code,
+            quantity_question_code=choice.quantity_question_code,
+        )
+        for question in originals
+        for choice in question.choices.all()
+    )
+    # Conditions point at the copy's own questions, never back into the old version.
+    for question in originals:
+        if question.show_if_id is not None:
+            copied = copies[question.pk]
+            copied.show_if = copies[question.show_if_id]
+            copied.save(update_fields=["show_if"])
+    audit_record(
+        actor=actor,
+        action="survey_version.copy",
+        object_type="surveys.SurveyVersion",
+        object_id=copy.pk,
+        details={"from_version": version.pk, "number": number},
+    )
+    return copy
+
+
+@transaction.atomic
+def survey_version_make_current(*, version: SurveyVersion, actor: User | None) -> SurveyVersion:
+    """Make this the version respondents answer from now on; the previous current one stops being it."""
+    if not version.questions.exists():
+        raise ApplicationError(_("A version without questions cannot be made current."), field="version")
+    # Two swaps at once queue on the survey's row; clearing before setting keeps the partial unique
+    # index (one current version per survey) satisfied at every statement.
+    type(version.survey).objects.select_for_update().filter(pk=version.survey_id).first()
+    SurveyVersion.objects.filter(survey_id=version.survey_id, is_current=True).exclude(pk=version.pk).update(
+        is_current=False
+    )
+    SurveyVersion.objects.filter(pk=version.pk).update(is_current=True)
+    version.is_current = True
+    audit_record(
+        actor=actor,
+        action="survey_version.make_current",
+        object_type="surveys.SurveyVersion",
+        object_id=version.pk,
+        details={"survey": version.survey_id, "number": version.number},
+    )
+    return version

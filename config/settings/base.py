@@ -147,6 +147,25 @@ CHANNEL_LAYERS = {
     }
 }
 
+# The cache (the public survey form's rate limits) is shared by every process through Redis when
+# REDIS_URL is set; a process-local cache otherwise.
+if env_str("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The survey residents answer without logging in: answers accepted per client address and per
+# shelter poster within a window, beyond which the form answers 429.
+SURVEY_RATE_LIMIT_PER_IP = env_int("SURVEY_RATE_LIMIT_PER_IP", 20)
+SURVEY_RATE_LIMIT_PER_SHELTER = env_int("SURVEY_RATE_LIMIT_PER_SHELTER", 600)
+SURVEY_RATE_LIMIT_WINDOW_SECONDS = env_int("SURVEY_RATE_LIMIT_WINDOW_SECONDS", 600)
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"

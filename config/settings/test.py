@@ -5,3 +5,5 @@ from config.settings.dev import *
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Unit tests use the in-memory channel layer; integration tests start real daphne and Redis.
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Each test process counts its own rate limits; tests clear the cache between tests.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

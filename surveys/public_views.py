@@ -1,0 +1,129 @@
+"""The survey residents answer on their own phones, without logging in (the poster's QR code).
+
+Only the shelter's signed key opens it, and nothing here ever returns an answer: the page writes
+through `surveys.services.response_submit` and then thanks, showing none of what was answered.
+A personal token (from a resident's slip) links the answers to that resident; it never reveals
+whose it is.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from shelters import policy
+from shelters.errors import ApplicationError
+from shelters.models import Shelter
+from surveys import links, ratelimit, selectors, services
+from surveys.forms import form_context, raw_answers_from_post
+from surveys.models import ResponseChannel
+
+
+def _shelter_from_key(key: str) -> Shelter:
+    shelter_id = links.shelter_id_from_key(key)
+    shelter = Shelter.objects.filter(pk=shelter_id).first() if shelter_id else None
+    if shelter is None:
+        raise Http404
+    return shelter
+
+
+def _client_ip(request) -> str:
+    # REMOTE_ADDR only: a forwarded-for header is the client's to forge. Behind a reverse proxy,
+    # the proxy must set REMOTE_ADDR (e.g. daphne's --proxy-headers).
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _rate_limited(request, key: str) -> bool:
+    window = settings.SURVEY_RATE_LIMIT_WINDOW_SECONDS
+    per_ip = ratelimit.allow(
+        scope="survey-ip", ident=_client_ip(request), limit=settings.SURVEY_RATE_LIMIT_PER_IP, window_seconds=window
+    )
+    per_shelter = ratelimit.allow(
+        scope="survey-shelter", ident=key, limit=settings.SURVEY_RATE_LIMIT_PER_SHELTER, window_seconds=window
+    )
+    return not (per_ip and per_shelter)
+
+
+def _token_error(token_text: str, shelter: Shelter):
+    """(respondent, error message): the same message for unknown and revoked tokens."""
+    if not token_text.strip():
+        return None, None
+    token = selectors.active_token(token=token_text)
+    if token is None:
+        return None, _(
+            "This survey code is not valid (it may have been replaced by a new slip). Ask the shelter staff."
+        )
+    if not policy.survey_token_accepted_at(token.evacuee, shelter):
+        return None, _("This survey code belongs to another shelter. Use the QR code on your slip or ask the staff.")
+    return token.evacuee, None
+
+
+@require_http_methods(["GET", "POST"])
+def answer(request, key: str):
+    shelter = _shelter_from_key(key)
+    token_text = request.GET.get("t", "")
+    raw_answers: dict = {}
+    errors: dict[str, list[str]] = {}
+    general_error = ""
+    submission_key = uuid.uuid4().hex
+    version = None
+    status = 200
+    if request.method == "POST":
+        if _rate_limited(request, key):
+            return render(request, "surveys/rate_limited.html", {"shelter": shelter}, status=429)
+        raw_answers = raw_answers_from_post(request.POST)
+        token_text = request.POST.get("token", "")
+        submission_key = request.POST.get("submission_key", "")
+        version = selectors.answerable_version(version_id=request.POST.get("version", ""))
+        respondent, token_error = _token_error(token_text, shelter)
+        status = 400
+        if version is None:
+            general_error = _("The survey has changed since this page was opened. Please answer again.")
+            raw_answers, submission_key = {}, uuid.uuid4().hex
+        elif token_error:
+            errors["token"] = [token_error]
+            try:
+                services.submission_clean(version=version, raw_answers=raw_answers)
+            except ApplicationError as error:
+                errors.update(error.fields)
+            general_error = _("Check the answers marked.")
+        else:
+            try:
+                services.response_submit(
+                    version=version,
+                    shelter=shelter,
+                    raw_answers=raw_answers,
+                    channel=ResponseChannel.PHONE,
+                    submission_key=f"phone:{submission_key}" if submission_key else "",
+                    respondent=respondent,
+                )
+            except ApplicationError as error:
+                errors.update(error.fields)
+                general_error = _("Check the answers marked.") if error.fields else str(error.message)
+            else:
+                return redirect("surveys_public:thanks", key=key)
+    version = version or selectors.current_version()
+    if version is None:
+        raise Http404
+    if not submission_key or len(submission_key) > 64:
+        # A tampered key was refused above; the form comes back with a fresh one.
+        submission_key = uuid.uuid4().hex
+    context = form_context(version, raw_answers, errors)
+    context.update(
+        {
+            "shelter": shelter,
+            "token": token_text.strip(),
+            "token_errors": errors.get("token", []),
+            "general_error": general_error,
+            "submission_key": submission_key,
+        }
+    )
+    return render(request, "surveys/answer.html", context, status=status)
+
+
+def thanks(request, key: str):
+    shelter = _shelter_from_key(key)
+    return render(request, "surveys/thanks.html", {"shelter": shelter, "again_url": links.survey_path(shelter)})

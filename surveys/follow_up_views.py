@@ -54,6 +54,8 @@ def _require_follow_up_role(user) -> None:
 
 def _annotate(follow_up) -> None:
     follow_up.band = scoring.k6_band(follow_up.k6_score)
+    changes = list(follow_up.changes.all())  # prefetched, oldest first
+    follow_up.last_change = changes[-1] if changes else None
 
 
 @role_required

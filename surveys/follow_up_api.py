@@ -26,6 +26,9 @@ class MayHandleFollowUps(permissions.BasePermission):
 
 
 class FollowUpChangeSerializer(serializers.ModelSerializer):
+    # Plain strings: the states' choices are described once, on FollowUp.state.
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
     changed_by = serializers.CharField(source="changed_by.username", default=None)
 
     class Meta:

@@ -428,3 +428,85 @@ def test_the_dashboards_pages_embed_the_follow_ups_and_the_survey_widgets(as_use
     assert "会津 苦子" not in for_official.content.decode()
     assert embedded(city, "snapshot")["surveys"]["responses"] == "<5"
     assert 'id="needs-ranking"' in city.content.decode()
+
+
+@live
+def test_a_rolled_back_answer_sends_nothing_and_the_next_one_is_still_sent(hq, shelter_a):
+    def rolled_back_then_stored():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            submit(shelter_a, k6_answers(20), respondent=EvacueeFactory())
+            raise RuntimeError("the import found a bad row further on")
+        submit(shelter_a, k6_answers(3))
+
+    async def body():
+        city = await connect("/ws/city/", hq)
+        shelter = await connect(f"/ws/shelters/{shelter_a.pk}/", hq)
+        await receive(city)
+        await receive(shelter)
+        await database_sync_to_async(rolled_back_then_stored)()
+        event = await receive(city)
+        nothing_more = await city.receive_nothing(timeout=0.5) and await shelter.receive_nothing(timeout=0.5)
+        await city.disconnect()
+        await shelter.disconnect()
+        return event, nothing_more
+
+    event, nothing_more = run(body)
+    assert event["type"] == "surveys.summary"
+    assert event["data"]["surveys"]["responses"] == "<5"
+    assert nothing_more
+
+
+# --- Figures and query counts -------------------------------------------------------------------
+
+
+def test_todays_figures_count_the_day_in_asia_tokyo(shelter_a):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from surveys.selectors import city_survey_summary
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    for hour in (23, 23, 23, 23, 23):  # the evening before, in Tokyo: 14:00 UTC
+        submit(shelter_a, k6_answers(20), answered_at=datetime(2026, 11, 24, hour, 30, tzinfo=tokyo))
+    for score in (2, 4, 10, 13, 24):  # after midnight in Tokyo, still the 24th in UTC
+        submit(shelter_a, k6_answers(score), answered_at=datetime(2026, 11, 25, 0, 30, tzinfo=tokyo))
+
+    summary = city_survey_summary(now=datetime(2026, 11, 25, 8, 0, tzinfo=tokyo))
+
+    assert summary["date"] == "2026-11-25"
+    assert (summary["responses"], summary["scored"]) == (5, 5)
+    assert summary["k6_mean"] == pytest.approx(10.6)
+    assert summary["k6_13_share"] == "<5"  # two of five: a figure about two people
+
+
+def test_the_needs_ranking_puts_shown_figures_first_and_small_cells_in_catalogue_order(shelter_a):
+    from surveys.selectors import needs_ranking
+
+    for n in range(6):
+        submit(shelter_a, {"needs": ["blankets", "water"] if n < 2 else ["blankets"]})
+    submit(shelter_a, {"needs": ["food"]})
+
+    assert [(n["item"], n["requests"]) for n in needs_ranking()] == [
+        ("blankets", 6),
+        ("water", "<5"),
+        ("food", "<5"),
+    ]
+
+
+def test_the_follow_up_list_page_costs_the_same_queries_for_one_case_or_many(as_user, hq, case_a, shelter_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(hq)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("follow_ups:list"))
+    for total in (14, 15, 16, 17):
+        person = EvacueeFactory()
+        submit(shelter_a, k6_answers(total), respondent=person)
+        services.follow_up_change_state(
+            follow_up_id=FollowUp.objects.get(evacuee=person).pk, to_state="contacted", actor=hq, note="電話"
+        )
+    with CaptureQueriesContext(connection) as five:
+        client.get(reverse("follow_ups:list"))
+
+    assert len(five.captured_queries) == len(one.captured_queries)

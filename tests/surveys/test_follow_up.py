@@ -166,6 +166,7 @@ def test_a_move_the_case_does_not_allow_is_refused_on_the_page_with_nothing_reco
     response = as_user(hq).post(reverse("follow_ups:detail", args=[case_a.pk]), {"state": "contacted"})
 
     assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
     assert case_a.changes.count() == 2
 
 

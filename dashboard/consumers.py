@@ -19,6 +19,7 @@ from dashboard import broadcast, selectors
 from dashboard.hub import hub
 from dashboard.wire import Frame, SocketWriter
 from shelters import policy
+from surveys import selectors as survey_selectors
 
 FORBIDDEN = 4403
 SUPPORT_LIST_DELAY = 0.5  # seconds: a burst of check-ins refreshes a manager's names list once
@@ -119,9 +120,14 @@ class ShelterConsumer(StreamConsumer):
     def snapshot_data(self):
         return selectors.shelter_snapshot(user=self.scope["user"], shelter_id=self.shelter_id)
 
+    _follow_up_list_task = None
+
     def delivered(self, texts):
         if self.shows_names and any(text.startswith('{"type":"shelter.updated"') for text in texts):
             self._schedule_support_list()
+        # The event carries a count only (officials share the stream): names are fetched per socket.
+        if self.shows_names and any(text.startswith('{"type":"follow_ups.changed"') for text in texts):
+            self._schedule_follow_up_list()
 
     def _schedule_support_list(self):
         if self._support_list_task is None or self._support_list_task.done():
@@ -136,7 +142,21 @@ class ShelterConsumer(StreamConsumer):
             text_data=json.dumps({"type": "support_list", "data": {"support_list": people}}, ensure_ascii=False)
         )
 
+    def _schedule_follow_up_list(self):
+        if self._follow_up_list_task is None or self._follow_up_list_task.done():
+            self._follow_up_list_task = asyncio.ensure_future(self._send_follow_up_list_later())
+
+    async def _send_follow_up_list_later(self):
+        await asyncio.sleep(SUPPORT_LIST_DELAY)
+        follow_ups = await database_sync_to_async(survey_selectors.shelter_follow_ups)(
+            user=self.scope["user"], shelter_id=self.shelter_id
+        )
+        await self.send(
+            text_data=json.dumps({"type": "follow_up_list", "data": {"follow_ups": follow_ups}}, ensure_ascii=False)
+        )
+
     async def disconnect(self, code):
-        if self._support_list_task is not None:
-            self._support_list_task.cancel()
+        for task in (self._support_list_task, self._follow_up_list_task):
+            if task is not None:
+                task.cancel()
         await super().disconnect(code)

@@ -25,5 +25,13 @@ def live_labels() -> dict:
         "sample": _("Sample"),
         "replay": _("Replay"),
         "replay_running": _("Replay of real data running (Nanao City, 2024 Noto earthquake): %(time)s"),
+        "follow_up_states": {
+            "new": _("New"),
+            "contacted": _("Contacted"),
+            "referred": _("Referred to health staff"),
+            "closed": _("Closed"),
+        },
+        "no_follow_ups": _("Nobody on the follow-up list."),
+        "no_needs": _("No open requests from survey answers."),
         "replay_finished": _("Replay of real data finished (Nanao City, 2024 Noto earthquake): %(time)s"),
     }

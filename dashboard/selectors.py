@@ -11,6 +11,8 @@ from shelters import policy
 from shelters.events import replay_state
 from shelters.models import Shelter, Stay, StayMode, SupportCategory, User
 from shelters.selectors import shelter_states
+from surveys import selectors as survey_selectors
+from surveys.suppression import suppress
 
 HISTORY_POINTS = 240
 
@@ -24,7 +26,11 @@ def categories() -> list[dict]:
 
 def city_snapshot() -> dict:
     """Every shelter's figures. The caller reads the stream's sequence number first."""
-    return {"shelters": shelter_states(shelters=Shelter.objects.all()), "replay": replay_state()}
+    return {
+        "shelters": shelter_states(shelters=Shelter.objects.all()),
+        "replay": replay_state(),
+        "surveys": survey_selectors.city_survey_summary(),
+    }
 
 
 def support_list(*, user: User, shelter_id: int) -> list[dict] | None:
@@ -58,10 +64,15 @@ def shelter_snapshot(*, user: User, shelter_id: int) -> dict:
     from dashboard.models import Notification
 
     notifications = Notification.objects.filter(shelter_id=shelter_id).order_by("-created_at", "-id")[:50]
+    follow_ups = survey_selectors.shelter_follow_ups(user=user, shelter_id=shelter_id)
+    open_count = survey_selectors.open_follow_up_counts(shelter_ids=[shelter_id]).get(shelter_id, 0)
     return {
         "shelters": states,
         "support_list": support_list(user=user, shelter_id=shelter_id),
         "notifications": [n.as_event_data() for n in notifications],
+        # The list with names for those who may see them; the others get the suppressed count only.
+        "follow_ups": follow_ups,
+        "open_follow_ups": open_count if follow_ups is not None else suppress(open_count),
     }
 
 

@@ -9,6 +9,9 @@ The rules today:
   (or supported by) those shelters, and people with no open stay anywhere, because those are the
   people who may walk up to their desk; they never see who is in another shelter.
 - City officials see shelters and aggregate figures, never a person.
+- Survey follow-up (residents whose K6 was 13 or more): HQ staff and administrators see and handle
+  every case; a shelter manager those of the shelters they operate; officials none (they see
+  suppressed aggregates only, see surveys/suppression.py).
 """
 
 from collections.abc import Iterable
@@ -25,6 +28,7 @@ from shelters.models import (
     Stay,
     User,
 )
+from surveys.models import FollowUp
 
 
 def role_of(user) -> str | None:
@@ -176,3 +180,20 @@ def survey_token_accepted_at(evacuee: Evacuee, shelter: Shelter) -> bool:
     """
     open_stays = Stay.objects.filter(evacuee=evacuee, checked_out_at__isnull=True)
     return not open_stays.exclude(shelter=shelter).exists()
+
+
+# --- Survey follow-up ---------------------------------------------------------------------------
+
+
+def may_handle_follow_ups(user) -> bool:
+    """See a follow-up list at all: HQ, administrators and shelter managers; never officials."""
+    return role_of(user) in (Role.HQ, Role.ADMIN, Role.MANAGER)
+
+
+def follow_ups_visible_to(user) -> QuerySet[FollowUp]:
+    """Follow-up cases (a name with a K6 score) the user may see and move along."""
+    if is_headquarters(user):
+        return FollowUp.objects.all()
+    if role_of(user) != Role.MANAGER:
+        return FollowUp.objects.none()
+    return FollowUp.objects.filter(shelter_id__in=managed_shelter_ids(user))

@@ -21,7 +21,7 @@ from shelters.errors import ApplicationError
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
 from shelters.services.audit import audit_record
 from shelters.supply.services import NeedLine, requests_from_survey
-from surveys import scoring
+from surveys import events, scoring
 from surveys.models import (
     Choice,
     FollowUp,
@@ -270,6 +270,7 @@ def _store(
     if respondent is not None and scoring.is_serious_distress(cleaned.k6_score):
         _follow_up_open(response=response, evacuee=respondent, shelter=shelter)
     requests_from_survey(response=response, shelter=shelter, evacuee=respondent, needs=cleaned.needs, source=source)
+    events.responses_stored([shelter.pk])
     if entered_by is not None:
         audit_record(
             actor=entered_by,
@@ -286,16 +287,30 @@ def _store(
 
 def _follow_up_open(*, response: Response, evacuee: Evacuee, shelter: Shelter) -> FollowUp:
     """Put a distressed resident on the list, or refresh their open case with the newer answer."""
-    open_case = FollowUp.objects.select_for_update().filter(evacuee=evacuee).exclude(state=FollowUpState.CLOSED).first()
-    if open_case is not None:
-        open_case.response = response
-        open_case.k6_score = response.k6_score
-        open_case.shelter = shelter
-        open_case.save(update_fields=["response", "k6_score", "shelter", "updated_at"])
-        return open_case
-    follow_up = FollowUp.objects.create(evacuee=evacuee, shelter=shelter, response=response, k6_score=response.k6_score)
-    FollowUpChange.objects.create(follow_up=follow_up, from_state="", to_state=FollowUpState.NEW, changed_by=None)
-    return follow_up
+    open_cases = FollowUp.objects.select_for_update().filter(evacuee=evacuee).exclude(state=FollowUpState.CLOSED)
+    open_case = open_cases.first()
+    if open_case is None:
+        try:
+            with transaction.atomic():
+                follow_up = FollowUp.objects.create(
+                    evacuee=evacuee, shelter=shelter, response=response, k6_score=response.k6_score
+                )
+        except IntegrityError:
+            # Another answer of the same person opened a case at the same moment (the partial
+            # unique index keeps one open case per person): refresh that one instead.
+            open_case = open_cases.get()
+        else:
+            FollowUpChange.objects.create(
+                follow_up=follow_up, from_state="", to_state=FollowUpState.NEW, changed_by=None
+            )
+            events.follow_ups_changed([shelter.pk])
+            return follow_up
+    events.follow_ups_changed({open_case.shelter_id, shelter.pk})
+    open_case.response = response
+    open_case.k6_score = response.k6_score
+    open_case.shelter = shelter
+    open_case.save(update_fields=["response", "k6_score", "shelter", "updated_at"])
+    return open_case
 
 
 @transaction.atomic
@@ -305,7 +320,8 @@ def follow_up_change_state(*, follow_up_id: int, to_state: str, actor: User, not
         raise ApplicationError(_("Follow-up not found."), code="not_found", status_code=404)
     if to_state not in FOLLOW_UP_TRANSITIONS.get(follow_up.state, set()):
         raise ApplicationError(
-            _("A follow-up cannot move from %(from)s to %(to)s.") % {"from": follow_up.state, "to": to_state},
+            _("A follow-up cannot move from %(from)s to %(to)s.")
+            % {"from": FollowUpState(follow_up.state).label, "to": dict(FollowUpState.choices).get(to_state, to_state)},
             field="state",
         )
     FollowUpChange.objects.create(
@@ -313,6 +329,7 @@ def follow_up_change_state(*, follow_up_id: int, to_state: str, actor: User, not
     )
     follow_up.state = to_state
     follow_up.save(update_fields=["state", "updated_at"])
+    events.follow_ups_changed([follow_up.shelter_id])
     audit_record(
         actor=actor,
         action="follow_up.change_state",

@@ -122,10 +122,37 @@
     banner.hidden = false;
   }
 
+  // Survey figures arrive already suppressed by the server: "<5" stays "<5", null means no data.
+  function percent(value) {
+    if (value === null || value === undefined) return "–";
+    return typeof value === "number" ? (100 * value).toFixed(1) + "%" : String(value);
+  }
+
+  function figure(value) {
+    if (value === null || value === undefined) return "–";
+    return typeof value === "number" ? value.toLocaleString() : String(value);
+  }
+
+  function showSurveys(summary) {
+    if (!summary) return;
+    document.getElementById("survey-date").textContent = summary.date;
+    document.getElementById("survey-responses").textContent = figure(summary.responses);
+    document.getElementById("survey-k6-13").textContent = percent(summary.k6_13_share);
+    document.getElementById("survey-k6-10").textContent = percent(summary.k6_10_share);
+    document.getElementById("survey-k6-mean").textContent = typeof summary.k6_mean === "number" ? summary.k6_mean.toFixed(1) : figure(summary.k6_mean);
+    document.querySelector("#needs-ranking tbody").innerHTML = summary.needs.length ? summary.needs.map(function (n) {
+      var name = language === "en" ? n.name_en : n.name;
+      var unit = language === "en" ? n.unit_en : n.unit;
+      return '<tr data-item="' + L.escapeHtml(n.item) + '"><td>' + L.escapeHtml(name) + '</td><td class="num">' + L.escapeHtml(figure(n.requests)) +
+        '</td><td class="num">' + (n.quantity === null ? "–" : L.escapeHtml(figure(n.quantity)) + " " + L.escapeHtml(unit)) + "</td></tr>";
+    }).join("") : '<tr><td colspan="3" class="muted">' + L.escapeHtml(labels.no_needs) + "</td></tr>";
+  }
+
   function replaceAll(data) {
     shelters = {};
     L.applyShelters(shelters, data.shelters);
     showReplay(data.replay);
+    showSurveys(data.surveys);
     scheduleRender();
   }
 
@@ -136,6 +163,7 @@
     onEvent: function (type, data) {
       if (type === "shelter.updated") { L.applyShelters(shelters, data.shelters); scheduleRender(); }
       else if (type === "replay.progress") showReplay(data.replay);
+      else if (type === "surveys.summary") showSurveys(data.surveys);
     },
     onStatus: L.showStatus(document.getElementById("live-status"), labels),
   });

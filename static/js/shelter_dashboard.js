@@ -10,6 +10,8 @@
   var store = {};
   var supportList = null;
   var notifications = [];
+  var followUps = null; // the open cases with names, for those who may see them (the server decides)
+  var openFollowUps = null; // the count; "<5" for 1 to 4 when names are not shown
 
   var categoryName = L.categoryNamer(categories, language);
 
@@ -42,6 +44,17 @@
     }).join("") : '<li class="muted">' + L.escapeHtml(labels.nobody) + "</li>";
   }
 
+  function renderFollowUps() {
+    document.getElementById("open-follow-ups").textContent = followUps !== null ? followUps.length : (openFollowUps === null ? "–" : openFollowUps);
+    var list = document.getElementById("follow-up-list");
+    if (!list || followUps === null) return;
+    list.innerHTML = followUps.length ? followUps.map(function (f) {
+      return '<li data-follow-up="' + f.id + '"><a href="' + config.followUpUrl + f.id + '/"><strong>' + L.escapeHtml(f.name) + '</strong></a> <span class="kana">' +
+        L.escapeHtml(f.name_kana) + '</span> <span class="badge follow-up-' + f.state + '">' + L.escapeHtml(labels.follow_up_states[f.state] || f.state) +
+        '</span> <time class="muted">' + new Date(f.since).toLocaleString() + "</time></li>";
+    }).join("") : '<li class="muted">' + L.escapeHtml(labels.no_follow_ups) + "</li>";
+  }
+
   function renderNotifications() {
     document.getElementById("notifications").innerHTML = notifications.length ? notifications.map(function (n) {
       return '<li class="notification notification-' + n.kind + '"><span class="badge">' + L.escapeHtml(n.kind_label) + "</span> <strong>" +
@@ -72,7 +85,7 @@
     }).catch(function () { /* the next change tries again */ });
   }, 30000);
 
-  function render() { renderFigures(); renderSupportList(); renderNotifications(); renderCharts(); }
+  function render() { renderFigures(); renderSupportList(); renderFollowUps(); renderNotifications(); renderCharts(); }
   var scheduleRender = L.throttle(render, L.RENDER_INTERVAL_MS);
 
   function replaceAll(data) {
@@ -80,6 +93,8 @@
     L.applyShelters(store, data.shelters);
     supportList = data.support_list;
     notifications = data.notifications;
+    followUps = data.follow_ups;
+    openFollowUps = data.open_follow_ups;
     scheduleRender();
   }
 
@@ -90,10 +105,12 @@
     onEvent: function (type, data) {
       if (type === "shelter.updated") { L.applyShelters(store, data.shelters); refreshFlow(); }
       else if (type === "notification.created") notifications.unshift(data.notification);
+      else if (type === "follow_ups.changed") openFollowUps = data.follow_ups.open;
       scheduleRender();
     },
     onMessage: function (message) {
       if (message.type === "support_list") { supportList = message.data.support_list; scheduleRender(); }
+      else if (message.type === "follow_up_list") { followUps = message.data.follow_ups; scheduleRender(); }
     },
     onStatus: L.showStatus(document.getElementById("live-status"), labels),
   });

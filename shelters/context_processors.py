@@ -9,4 +9,5 @@ def navigation(request) -> dict:
     return {
         "nav_city_dashboard": policy.can_watch_city(user),
         "nav_follow_ups": policy.may_handle_follow_ups(user),
+        "nav_survey_imports": policy.can_import_survey_responses(user),
     }

@@ -473,3 +473,11 @@ def test_the_admin_refuses_a_saved_mapping_of_the_wrong_shape(db):
     SurveyImportMapping(
         name="fine", mapping={"columns": {"Q1": {"question": "k6_1"}}, "codes": "position"}
     ).full_clean()
+
+
+@pytest.mark.parametrize(("persona", "shown"), [("hq", True), ("manager_a", True), ("official", False)])
+def test_the_navigation_offers_survey_imports_to_those_who_may_import(persona, shown, hq, manager_a, official, as_user):
+    user = {"hq": hq, "manager_a": manager_a, "official": official}[persona]
+    html = as_user(user).get(reverse("shelters:list")).content.decode()
+
+    assert (f'href="{reverse("survey_imports:list")}"' in html) is shown

@@ -6,4 +6,4 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_city_dashboard": policy.can_watch_city(user)}
+    return {"nav_city_dashboard": policy.can_watch_city(user), "nav_reports": policy.can_view_reports(user)}

@@ -138,3 +138,24 @@ def can_watch_shelter(user, shelter_id: int) -> bool:
 def may_see_names_at(user, shelter_id: int) -> bool:
     """Names on a shelter's dashboard: its own managers and HQ, never officials."""
     return may_see_personal_data(user) and can_operate_shelter(user, shelter_id)
+
+
+# --- Survey reports -----------------------------------------------------------------------------
+
+
+def can_view_reports(user) -> bool:
+    """The survey reports (/reports/): HQ, administrators and officials city-wide; managers their own shelters."""
+    return role_of(user) in (Role.HQ, Role.ADMIN, Role.OFFICIAL, Role.MANAGER)
+
+
+def report_shelter_scope(user) -> set[int] | None:
+    """Shelters a user's reports may cover: None for every shelter, else the managed ones."""
+    if role_of(user) == Role.MANAGER:
+        return managed_shelter_ids(user)
+    return None
+
+
+def reports_suppressed_for(user) -> bool:
+    """Officials see small cells hidden ("<5"); HQ, administrators and a shelter's own managers,
+    who may see the people themselves, see exact figures."""
+    return role_of(user) not in (Role.HQ, Role.ADMIN, Role.MANAGER)

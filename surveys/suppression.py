@@ -1,0 +1,102 @@
+"""Small-cell suppression for the figures officials see: one pure module, no Django.
+
+The rule (Japan's usual practice for published statistics, e.g. the 5-person rule):
+
+- Primary suppression: a figure built from 1 to 4 respondents is shown as "<5". A count of 0 is
+  shown as 0: it says nothing about any person, and a zero that was hidden could still be told
+  apart from the small cells by the totals.
+- Complementary (secondary) suppression: a table's cells sum to totals along "lines" (a row and
+  its row total, a column and its column total). A line whose only hidden member is one cell would
+  let anyone work that cell out as total minus the others, so every line must have either no
+  hidden member or at least two. When a line has exactly one, the smallest non-zero shown cell of
+  that line is hidden too (the total only when no cell is left), and hiding it may in turn break
+  another line, so this repeats until every line holds. A complementary cell is shown as "x": it
+  is not small, only hidden to protect one that is.
+
+Means and shares follow their count: a cell whose respondent count is hidden shows neither its
+mean nor its shares (they would give the count back through the totals' sums).
+
+Known limit, by design of the rule: hiding protects against working a cell out exactly, not
+against narrowing it (two hidden cells in a line with a known total of 2 are both 1). Comparing
+two reports over overlapping filters (differencing) is also not prevented.
+"""
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+
+THRESHOLD = 5
+SMALL = "<5"
+HIDDEN = "x"
+
+
+def suppress(count: int, threshold: int = THRESHOLD) -> int | str:
+    """The count as shown to officials: itself, or "<5" when 0 < count < threshold (0 stays 0)."""
+    if 0 < count < threshold:
+        return f"<{threshold}"
+    return count
+
+
+def is_small(count: int, threshold: int = THRESHOLD) -> bool:
+    return 0 < count < threshold
+
+
+class Line:
+    """Cells that add up to a total: `cells` keys, and the `total` key (None when the total is not shown)."""
+
+    __slots__ = ("cells", "total")
+
+    def __init__(self, cells: Iterable[Hashable], total: Hashable | None):
+        self.cells = list(cells)
+        self.total = total
+
+    def members(self) -> list[Hashable]:
+        return self.cells if self.total is None else [*self.cells, self.total]
+
+
+def protect(
+    values: Mapping[Hashable, int],
+    lines: Iterable[Line],
+    *,
+    primary: Iterable[Hashable] | None = None,
+    threshold: int = THRESHOLD,
+) -> tuple[set[Hashable], set[Hashable]]:
+    """Which cells to hide: (primary, complementary).
+
+    `values` holds every cell and total by key (respondent counts). `primary` defaults to the keys
+    whose value is small; a caller may add cells that are small by another count of the same cell.
+    """
+    lines = list(lines)
+    primary_set = (
+        set(primary) if primary is not None else {key for key, value in values.items() if 0 < value < threshold}
+    )
+    hidden = set(primary_set)
+    lines_of: dict[Hashable, list[int]] = defaultdict(list)
+    for index, line in enumerate(lines):
+        for key in line.members():
+            lines_of[key].append(index)
+
+    pending = {index for key in hidden for index in lines_of.get(key, ())}
+    while pending:
+        index = pending.pop()
+        line = lines[index]
+        members = line.members()
+        hidden_count = sum(1 for key in members if key in hidden)
+        if hidden_count != 1:
+            continue
+        candidates = [key for key in line.cells if key not in hidden and values.get(key, 0) > 0]
+        if candidates:
+            chosen = min(candidates, key=lambda key: values[key])
+        elif line.total is not None and line.total not in hidden:
+            chosen = line.total
+        else:
+            # Only zero cells remain shown: the hidden one equals the total, which is hidden too
+            # or absent, so nothing can be worked out.
+            continue
+        hidden.add(chosen)
+        pending.update(lines_of.get(chosen, ()))
+    return primary_set, hidden - primary_set
+
+
+def line_is_safe(hidden: set[Hashable], line: Line) -> bool:
+    """No hidden member, or at least two (counting the total): the check the tests make."""
+    return sum(1 for key in line.members() if key in hidden) != 1

@@ -253,14 +253,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--writes", type=int, default=300, help="response_submit calls for the write-side price")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="time a database kept by an earlier --keep run")
+    parser.add_argument("--seed-only", action="store_true", help="seed and keep the database, time nothing")
     args = parser.parse_args()
+    args.keep = args.keep or args.seed_only
 
-    recreate_database(args.database_url)
+    if not args.reuse:
+        recreate_database(args.database_url)
     env = django_env(args.database_url)
     try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"], cwd=BASE_DIR, env=env, check=True
-        )
+        if not args.reuse:
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
+                cwd=BASE_DIR,
+                env=env,
+                check=True,
+            )
         os.environ.update(env)
         sys.path.insert(0, str(BASE_DIR))
         import django
@@ -288,9 +296,14 @@ def run(args) -> dict:
     from surveys.report_views import issue_labels, needs_labels
     from surveys.reports import ReportFilter, report_build
 
-    print(f"seeding {args.shelters} shelters, {args.days} days, {args.responses} responses …", flush=True)
-    seeded = seed(shelters=args.shelters, days=args.days, responses=args.responses, url=args.database_url)
-    print(f"  seeded in {seeded['seconds']} s; {seeded['report_days']} ReportDay rows", flush=True)
+    if args.reuse:
+        seeded = {"reused": True}
+    else:
+        print(f"seeding {args.shelters} shelters, {args.days} days, {args.responses} responses …", flush=True)
+        seeded = seed(shelters=args.shelters, days=args.days, responses=args.responses, url=args.database_url)
+        print(f"  seeded in {seeded['seconds']} s; {seeded['report_days']} ReportDay rows", flush=True)
+        if args.seed_only:
+            return {"seed": seeded}
 
     last_day = FIRST_DAY + dt.timedelta(days=args.days - 1)
     filters = ReportFilter(start=FIRST_DAY, end=last_day)
@@ -387,7 +400,8 @@ def run(args) -> dict:
     report_build(filters=filters, visible_shelter_ids=None, suppressed=False)
     breakdown["selector_unsuppressed_ms"] = round(1000 * (time.perf_counter() - suppression_started), 1)
 
-    writes = write_price(args.writes)
+    # Writes change the data: leave a reused database as it was seeded.
+    writes = write_price(args.writes) if not args.keep else {"skipped": "--keep"}
     results = {
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores",

@@ -19,6 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import IntegerField, Sum
@@ -158,12 +159,24 @@ class Report:
     total: StressCell
     daily: list[tuple[dt.date, StressCell]]
     shelters: list[tuple[int, str, StressCell]]
-    shelter_days: list[tuple[int, str, dt.date, StressCell]]
     issue_codes: list[str]
     heatmap: list[tuple[int, str, list[Shown]]]
     heatmap_city: list[Shown]
     needs: list[tuple[str, Shown, Shown]]
     shelter_names: dict[int, str] = field(default_factory=dict)
+    # The shelter × day counts and which are hidden: the suppression covers them all, but their
+    # figures are built only when asked for (the CSV), not for every page.
+    cells: dict[tuple[int, dt.date], list[int]] = field(default_factory=dict, repr=False)
+    hidden: dict[tuple, str] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def shelter_days(self) -> list[tuple[int, str, dt.date, StressCell]]:
+        names = self.shelter_names
+        return [
+            (key[0], names[key[0]], key[1], _stress_cell(counts, hidden=self.hidden.get(key)))
+            for key, counts in sorted(self.cells.items())
+            if key[0] in names
+        ]
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -247,13 +260,31 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
 
     # Shelter × day, with shelter totals (row margins), city per day (column margins) and the total.
     cells: dict[tuple, list[int]] = {}
-    shelter_totals: dict[int, list[int]] = defaultdict(lambda: [0] * 5)
-    day_totals: dict[dt.date, list[int]] = defaultdict(lambda: [0] * 5)
-    grand = [0] * 5
-    for shelter_id, day, *counts in rows.values_list("shelter_id", "day", *COUNTERS).iterator(chunk_size=5000):
+    shelter_totals: dict[int, list[int]] = {}
+    day_totals: dict[dt.date, list[int]] = {}
+    for shelter_id, day, *counts in rows.values_list("shelter_id", "day", *COUNTERS):
         cells[(shelter_id, day)] = counts
-        _add(shelter_totals[shelter_id], counts)
-        _add(day_totals[day], counts)
+        # Inline, not a helper: this loop runs once per shelter and day (60,000 times a month).
+        total = shelter_totals.get(shelter_id)
+        if total is None:
+            shelter_totals[shelter_id] = counts[:]
+        else:
+            total[0] += counts[0]
+            total[1] += counts[1]
+            total[2] += counts[2]
+            total[3] += counts[3]
+            total[4] += counts[4]
+        total = day_totals.get(day)
+        if total is None:
+            day_totals[day] = counts[:]
+        else:
+            total[0] += counts[0]
+            total[1] += counts[1]
+            total[2] += counts[2]
+            total[3] += counts[3]
+            total[4] += counts[4]
+    grand = [0] * 5
+    for counts in day_totals.values():
         _add(grand, counts)
     shelter_ids = sorted(set(shelter_totals) | (wanted or set()) if filters.shelter_ids else set(shelter_totals))
     names = dict(Shelter.objects.filter(pk__in=shelter_ids).values_list("pk", "name"))
@@ -263,9 +294,8 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     hidden: dict[tuple, str] = {}
     if suppressed:
         values: dict[tuple, int] = {key: counts[0] for key, counts in cells.items()}
-        primary = {
-            key for key, counts in cells.items() if suppression.is_small(counts[0]) or suppression.is_small(counts[1])
-        }
+        small = suppression.THRESHOLD
+        primary = {key for key, counts in cells.items() if 0 < counts[0] < small or 0 < counts[1] < small}
         for shelter_id, counts in shelter_totals.items():
             values[("shelter", shelter_id)] = counts[0]
             if suppression.is_small(counts[0]) or suppression.is_small(counts[1]):
@@ -295,11 +325,6 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
         (pk, names[pk], _stress_cell(shelter_totals.get(pk, zero), hidden=hidden.get(("shelter", pk))))
         for pk in shelter_ids
     ]
-    shelter_days = [
-        (key[0], names[key[0]], key[1], _stress_cell(counts, hidden=hidden.get(key)))
-        for key, counts in sorted(cells.items())
-        if key[0] in names
-    ]
     total = _stress_cell(grand, hidden=hidden.get(("all",)))
 
     issue_codes = _issue_codes()
@@ -312,12 +337,13 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
         total=total,
         daily=daily,
         shelters=shelters,
-        shelter_days=shelter_days,
         issue_codes=issue_codes,
         heatmap=heatmap,
         heatmap_city=heatmap_city,
         needs=needs,
         shelter_names=names,
+        cells=cells,
+        hidden=hidden,
     )
 
 

@@ -70,22 +70,27 @@ def protect(
         set(primary) if primary is not None else {key for key, value in values.items() if 0 < value < threshold}
     )
     hidden = set(primary_set)
+    members = [line.members() for line in lines]
     lines_of: dict[Hashable, list[int]] = defaultdict(list)
-    for index, line in enumerate(lines):
-        for key in line.members():
+    for index, keys in enumerate(members):
+        for key in keys:
             lines_of[key].append(index)
+    # Hidden members per line, kept up to date as cells are hidden, so a long line (a day across
+    # 3,000 shelters) is scanned only when it needs a partner, not each time it is looked at.
+    hidden_count = [0] * len(lines)
+    for key in hidden:
+        for index in lines_of.get(key, ()):
+            hidden_count[index] += 1
 
-    pending = {index for key in hidden for index in lines_of.get(key, ())}
+    pending = [index for index, count in enumerate(hidden_count) if count == 1]
     while pending:
         index = pending.pop()
-        line = lines[index]
-        members = line.members()
-        hidden_count = sum(1 for key in members if key in hidden)
-        if hidden_count != 1:
+        if hidden_count[index] != 1:
             continue
+        line = lines[index]
         candidates = [key for key in line.cells if key not in hidden and values.get(key, 0) > 0]
         if candidates:
-            chosen = min(candidates, key=lambda key: values[key])
+            chosen = min(candidates, key=values.__getitem__)
         elif line.total is not None and line.total not in hidden:
             chosen = line.total
         else:
@@ -93,7 +98,10 @@ def protect(
             # or absent, so nothing can be worked out.
             continue
         hidden.add(chosen)
-        pending.update(lines_of.get(chosen, ()))
+        for other in lines_of.get(chosen, ()):
+            hidden_count[other] += 1
+            if hidden_count[other] == 1:
+                pending.append(other)
     return primary_set, hidden - primary_set
 
 

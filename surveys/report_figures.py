@@ -76,26 +76,24 @@ def needs_ranking(report: Report, labels: dict[str, str]) -> dict:
 
 
 def living_issues_heatmap(report: Report, labels: dict[str, str]) -> dict:
+    """A plain dict, not a go.Figure: plotly validates every one of 3,000 × 11 cells (~0.3 s a page)."""
     rows = [("city", _("City-wide"), report.heatmap_city), *report.heatmap]
     rows.reverse()  # the city row on top
-    figure = go.Figure(
-        go.Heatmap(
-            z=[[_number(value) for value in values] for _pk, _name, values in rows],
-            text=[[_label(value) for value in values] for _pk, _name, values in rows],
-            x=[labels.get(code, code) for code in report.issue_codes],
-            y=[name for _pk, name, _values in rows],
-            zmin=0,
-            zmax=4,
-            colorscale="YlOrRd",
-            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-            colorbar={"title": "0–4"},
-        )
+    trace = {
+        "type": "heatmap",
+        "z": [[_number(value) for value in values] for _pk, _name, values in rows],
+        "text": [[_label(value) for value in values] for _pk, _name, values in rows],
+        "x": [labels.get(code, code) for code in report.issue_codes],
+        "y": [name for _pk, name, _values in rows],
+        "zmin": 0,
+        "zmax": 4,
+        "colorscale": "YlOrRd",
+        "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
+        "colorbar": {"title": {"text": "0–4"}},
+    }
+    layout = _layout(
+        height=min(3000, max(260, 22 * len(rows) + 120)),
+        margin={"l": 200, "r": 10, "t": 10, "b": 80},
+        yaxis={"type": "category", "automargin": True},
     )
-    figure.update_layout(
-        **_layout(
-            height=min(3000, max(260, 22 * len(rows) + 120)),
-            margin={"l": 200, "r": 10, "t": 10, "b": 80},
-            yaxis={"type": "category", "automargin": True},
-        )
-    )
-    return as_json(figure)
+    return {"data": [trace], "layout": layout}

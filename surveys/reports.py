@@ -327,9 +327,22 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     ]
     total = _stress_cell(grand, hidden=hidden.get(("all",)))
 
-    issue_codes = _issue_codes()
-    heatmap, heatmap_city = _heatmap(rows, issue_codes, shelter_ids, names, suppressed=suppressed)
-    needs = _needs(rows, _needs_codes(), suppressed=suppressed)
+    issue_codes, needs_codes = _issue_codes(), _needs_codes()
+    # Living issues and needs per shelter in one pass over the rows (the JSON is the costly part).
+    aggregates = {}
+    for index, code in enumerate(issue_codes):
+        aggregates[f"n{index}"] = _json_sum("issues", code, 0)
+        aggregates[f"s{index}"] = _json_sum("issues", code, 1)
+    for index, code in enumerate(needs_codes):
+        aggregates[f"needs_n{index}"] = _json_sum("needs", code, 0)
+        aggregates[f"needs_q{index}"] = _json_sum("needs", code, 1)
+    per_shelter = (
+        {row.pop("shelter_id"): row for row in rows.values("shelter_id").annotate(**aggregates).order_by()}
+        if aggregates
+        else {}
+    )
+    heatmap, heatmap_city = _heatmap(per_shelter, issue_codes, shelter_ids, names, suppressed=suppressed)
+    needs = _needs(per_shelter, needs_codes, suppressed=suppressed)
     return Report(
         filters=filters,
         suppressed=suppressed,
@@ -347,15 +360,10 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     )
 
 
-def _heatmap(rows, codes: list[str], shelter_ids: list[int], names: dict[int, str], *, suppressed: bool):
+def _heatmap(per_shelter: dict, codes: list[str], shelter_ids: list[int], names: dict[int, str], *, suppressed: bool):
     """Shelter × living issue: mean of the 0–4 answers; each issue's column adds up to the city's."""
     if not codes:
         return [], []
-    aggregates = {}
-    for index, code in enumerate(codes):
-        aggregates[f"n{index}"] = _json_sum("issues", code, 0)
-        aggregates[f"s{index}"] = _json_sum("issues", code, 1)
-    per_shelter = {row.pop("shelter_id"): row for row in rows.values("shelter_id").annotate(**aggregates).order_by()}
     counts = {(pk, i): per_shelter.get(pk, {}).get(f"n{i}") or 0 for pk in shelter_ids for i in range(len(codes))}
     sums = {(pk, i): per_shelter.get(pk, {}).get(f"s{i}") or 0 for pk in shelter_ids for i in range(len(codes))}
     for i in range(len(codes)):
@@ -376,22 +384,16 @@ def _heatmap(rows, codes: list[str], shelter_ids: list[int], names: dict[int, st
     return table, [shown(("city", i)) for i in range(len(codes))]
 
 
-def _needs(rows, codes: list[str], *, suppressed: bool) -> list[tuple[str, Shown, Shown]]:
+def _needs(per_shelter: dict, codes: list[str], *, suppressed: bool) -> list[tuple[str, Shown, Shown]]:
     """Needs ranking: items by respondents asking, with the total quantity asked for.
 
     Ties go to the larger quantity. Items do not add up to a total (one person may ask for several), so only small counts are
     hidden; a hidden item's quantity is hidden with it.
     """
-    if not codes:
-        return []
-    aggregates = {}
-    for index, code in enumerate(codes):
-        aggregates[f"n{index}"] = _json_sum("needs", code, 0)
-        aggregates[f"q{index}"] = _json_sum("needs", code, 1)
-    totals = rows.aggregate(**aggregates)
     ranking = []
     for index, code in enumerate(codes):
-        count, quantity = totals[f"n{index}"] or 0, totals[f"q{index}"] or 0
+        count = sum(row[f"needs_n{index}"] or 0 for row in per_shelter.values())
+        quantity = sum(row[f"needs_q{index}"] or 0 for row in per_shelter.values())
         if count == 0:
             continue
         ranking.append((code, count, quantity))

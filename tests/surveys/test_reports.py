@@ -404,3 +404,12 @@ def test_the_rebuild_command_restores_deleted_rollups(dataset):
     call_command("rebuild_report_rollups", stdout=output)
     assert "3 report days rebuilt." in output.getvalue()
     assert _stored() == before
+
+
+def test_shelter_names_are_escaped_in_the_tables_and_the_picker(official, as_user):
+    shelter = ShelterFactory(name="<script>alert(1)</script>避難所")
+    for score in range(6):
+        answer(shelter, DAY_1, k6=score)
+    body = as_user(official).get(reverse("reports:index"), _query()).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;避難所" in body

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django.db import connection
 from django.db.models import IntegerField, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -37,6 +38,20 @@ K6_MODERATE = 10
 MAX_SHELTER_LINES = 10  # per-shelter lines on the stress chart; more would be unreadable
 
 Shown = int | float | str | None  # a number, "<5", "x", or None for "no data"
+
+# Keys of the shelter × day table for the suppression: a cell is shelter_id * STRIDE + day offset,
+# a shelter's total shelter_id * STRIDE + STRIDE - 1, a day's total -(offset + 1), the grand total
+# GRAND_KEY. A report covers at most 366 days, so the ranges never meet.
+STRIDE = 1024
+GRAND_KEY = -STRIDE
+
+
+def _shelter_key(shelter_id: int) -> int:
+    return shelter_id * STRIDE + STRIDE - 1
+
+
+def _day_key(offset: int) -> int:
+    return -(offset + 1)
 
 
 # --- Rollups ------------------------------------------------------------------------------------
@@ -166,17 +181,24 @@ class Report:
     shelter_names: dict[int, str] = field(default_factory=dict)
     # The shelter × day counts and which are hidden: the suppression covers them all, but their
     # figures are built only when asked for (the CSV), not for every page.
-    cells: dict[tuple[int, dt.date], list[int]] = field(default_factory=dict, repr=False)
-    hidden: dict[tuple, str] = field(default_factory=dict, repr=False)
+    cells: dict[int, list[int]] = field(default_factory=dict, repr=False)
+    hidden_primary: set[int] = field(default_factory=set, repr=False)
+    hidden_complementary: set[int] = field(default_factory=set, repr=False)
 
     @cached_property
     def shelter_days(self) -> list[tuple[int, str, dt.date, StressCell]]:
-        names = self.shelter_names
-        return [
-            (key[0], names[key[0]], key[1], _stress_cell(counts, hidden=self.hidden.get(key)))
-            for key, counts in sorted(self.cells.items())
-            if key[0] in names
-        ]
+        names, start = self.shelter_names, self.filters.start
+        rows = []
+        for key, counts in sorted(self.cells.items()):
+            shelter_id, offset = divmod(key, STRIDE)
+            if shelter_id not in names:
+                continue
+            hidden = "primary" if key in self.hidden_primary else None
+            hidden = "complementary" if key in self.hidden_complementary else hidden
+            rows.append(
+                (shelter_id, names[shelter_id], start + dt.timedelta(days=offset), _stress_cell(counts, hidden=hidden))
+            )
+        return rows
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -259,11 +281,14 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
         rows = rows.filter(shelter_id__in=sorted(wanted))
 
     # Shelter × day, with shelter totals (row margins), city per day (column margins) and the total.
-    cells: dict[tuple, list[int]] = {}
+    # Keys are ints (see STRIDE): 60,000 cells are hashed several times each below.
+    offsets: dict[dt.date, int] = {day: index for index, day in enumerate(filters.days)}
+    cells: dict[int, list[int]] = {}
     shelter_totals: dict[int, list[int]] = {}
-    day_totals: dict[dt.date, list[int]] = {}
+    day_totals: dict[int, list[int]] = {}
     for shelter_id, day, *counts in rows.values_list("shelter_id", "day", *COUNTERS):
-        cells[(shelter_id, day)] = counts
+        offset = offsets[day]
+        cells[shelter_id * STRIDE + offset] = counts
         # Inline, not a helper: this loop runs once per shelter and day (60,000 times a month).
         total = shelter_totals.get(shelter_id)
         if total is None:
@@ -274,9 +299,9 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
             total[2] += counts[2]
             total[3] += counts[3]
             total[4] += counts[4]
-        total = day_totals.get(day)
+        total = day_totals.get(offset)
         if total is None:
-            day_totals[day] = counts[:]
+            day_totals[offset] = counts[:]
         else:
             total[0] += counts[0]
             total[1] += counts[1]
@@ -291,41 +316,56 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     shelter_ids = [pk for pk in shelter_ids if pk in names]
     days = filters.days
 
-    hidden: dict[tuple, str] = {}
+    primary: set[int] = set()
+    complementary: set[int] = set()
     if suppressed:
-        values: dict[tuple, int] = {key: counts[0] for key, counts in cells.items()}
         small = suppression.THRESHOLD
+        values: dict[int, int] = {key: counts[0] for key, counts in cells.items()}
         primary = {key for key, counts in cells.items() if 0 < counts[0] < small or 0 < counts[1] < small}
-        for shelter_id, counts in shelter_totals.items():
-            values[("shelter", shelter_id)] = counts[0]
-            if suppression.is_small(counts[0]) or suppression.is_small(counts[1]):
-                primary.add(("shelter", shelter_id))
-        for day, counts in day_totals.items():
-            values[("day", day)] = counts[0]
-            if suppression.is_small(counts[0]) or suppression.is_small(counts[1]):
-                primary.add(("day", day))
-        values[("all",)] = grand[0]
-        if suppression.is_small(grand[0]) or suppression.is_small(grand[1]):
-            primary.add(("all",))
-        cells_by_shelter: dict[int, list[tuple]] = defaultdict(list)
-        cells_by_day: dict[dt.date, list[tuple]] = defaultdict(list)
+        margins = [(_shelter_key(pk), counts) for pk, counts in shelter_totals.items()]
+        margins += [(_day_key(offset), counts) for offset, counts in day_totals.items()]
+        margins.append((GRAND_KEY, grand))
+        for key, counts in margins:
+            values[key] = counts[0]
+            if 0 < counts[0] < small or 0 < counts[1] < small:
+                primary.add(key)
+        cells_by_shelter: dict[int, list[int]] = defaultdict(list)
+        cells_by_day: dict[int, list[int]] = defaultdict(list)
         for key in cells:
-            cells_by_shelter[key[0]].append(key)
-            cells_by_day[key[1]].append(key)
-        lines = [suppression.Line(keys, ("shelter", pk)) for pk, keys in cells_by_shelter.items()]
-        lines += [suppression.Line(keys, ("day", day)) for day, keys in cells_by_day.items()]
-        lines.append(suppression.Line([("shelter", pk) for pk in shelter_totals], ("all",)))
-        lines.append(suppression.Line([("day", day) for day in day_totals], ("all",)))
-        first, second = suppression.protect(values, lines, primary=primary)
-        hidden = {key: "primary" for key in first} | {key: "complementary" for key in second}
+            cells_by_shelter[key // STRIDE].append(key)
+            cells_by_day[key % STRIDE].append(key)
+        lines = [suppression.Line(keys, _shelter_key(pk)) for pk, keys in cells_by_shelter.items()]
+        row_line = {pk: index for index, pk in enumerate(cells_by_shelter)}
+        column_line = {offset: len(row_line) + index for index, offset in enumerate(cells_by_day)}
+        lines += [suppression.Line(keys, _day_key(offset)) for offset, keys in cells_by_day.items()]
+        shelter_margin_line, day_margin_line = len(lines), len(lines) + 1
+        lines.append(suppression.Line([_shelter_key(pk) for pk in shelter_totals], GRAND_KEY))
+        lines.append(suppression.Line([_day_key(offset) for offset in day_totals], GRAND_KEY))
+
+        def lines_of(key: int) -> tuple[int, ...]:
+            if key == GRAND_KEY:
+                return (shelter_margin_line, day_margin_line)
+            if key < 0:
+                return (column_line[-key - 1], day_margin_line)
+            shelter_id, offset = divmod(key, STRIDE)
+            if offset == STRIDE - 1:
+                return (row_line[shelter_id], shelter_margin_line)
+            return (row_line[shelter_id], column_line[offset])
+
+        primary, complementary = suppression.protect(values, lines, primary=primary, lines_of=lines_of)
+
+    def kind(key: int) -> str | None:
+        return "primary" if key in primary else "complementary" if key in complementary else None
 
     zero = [0] * 5
-    daily = [(day, _stress_cell(day_totals.get(day, zero), hidden=hidden.get(("day", day)))) for day in days]
-    shelters = [
-        (pk, names[pk], _stress_cell(shelter_totals.get(pk, zero), hidden=hidden.get(("shelter", pk))))
-        for pk in shelter_ids
+    daily = [
+        (day, _stress_cell(day_totals.get(offset, zero), hidden=kind(_day_key(offset))))
+        for offset, day in enumerate(days)
     ]
-    total = _stress_cell(grand, hidden=hidden.get(("all",)))
+    shelters = [
+        (pk, names[pk], _stress_cell(shelter_totals.get(pk, zero), hidden=kind(_shelter_key(pk)))) for pk in shelter_ids
+    ]
+    total = _stress_cell(grand, hidden=kind(GRAND_KEY))
 
     issue_codes, needs_codes = _issue_codes(), _needs_codes()
     # Living issues and needs per shelter in one pass over the rows (the JSON is the costly part).
@@ -336,11 +376,7 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     for index, code in enumerate(needs_codes):
         aggregates[f"needs_n{index}"] = _json_sum("needs", code, 0)
         aggregates[f"needs_q{index}"] = _json_sum("needs", code, 1)
-    per_shelter = (
-        {row.pop("shelter_id"): row for row in rows.values("shelter_id").annotate(**aggregates).order_by()}
-        if aggregates
-        else {}
-    )
+    per_shelter = _per_shelter(rows.values("shelter_id").annotate(**aggregates).order_by()) if aggregates else {}
     heatmap, heatmap_city = _heatmap(per_shelter, issue_codes, shelter_ids, names, suppressed=suppressed)
     needs = _needs(per_shelter, needs_codes, suppressed=suppressed)
     return Report(
@@ -356,16 +392,35 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
         needs=needs,
         shelter_names=names,
         cells=cells,
-        hidden=hidden,
+        hidden_primary=primary,
+        hidden_complementary=complementary,
     )
+
+
+def _per_shelter(queryset) -> dict[int, dict[str, int | None]]:
+    """The grouped sums by shelter, read with a plain cursor: Django's per-value converters cost
+    more than the query for 3,000 rows of 46 sums."""
+    sql, params = queryset.query.sql_with_params()
+    names = list(queryset.query.annotation_select)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
 
 
 def _heatmap(per_shelter: dict, codes: list[str], shelter_ids: list[int], names: dict[int, str], *, suppressed: bool):
     """Shelter × living issue: mean of the 0–4 answers; each issue's column adds up to the city's."""
     if not codes:
         return [], []
-    counts = {(pk, i): per_shelter.get(pk, {}).get(f"n{i}") or 0 for pk in shelter_ids for i in range(len(codes))}
-    sums = {(pk, i): per_shelter.get(pk, {}).get(f"s{i}") or 0 for pk in shelter_ids for i in range(len(codes))}
+    count_names = [f"n{i}" for i in range(len(codes))]
+    sum_names = [f"s{i}" for i in range(len(codes))]
+    counts: dict[tuple, int] = {}
+    sums: dict[tuple, int] = {}
+    empty: dict = {}
+    for pk in shelter_ids:
+        row = per_shelter.get(pk, empty)
+        for i, (count_name, sum_name) in enumerate(zip(count_names, sum_names, strict=True)):
+            counts[(pk, i)] = row.get(count_name) or 0
+            sums[(pk, i)] = row.get(sum_name) or 0
     for i in range(len(codes)):
         counts[("city", i)] = sum(counts[(pk, i)] for pk in shelter_ids)
         sums[("city", i)] = sum(sums[(pk, i)] for pk in shelter_ids)

@@ -22,7 +22,7 @@ two reports over overlapping filters (differencing) is also not prevented.
 """
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 THRESHOLD = 5
 SMALL = "<5"
@@ -55,32 +55,34 @@ class Line:
 
 def protect(
     values: Mapping[Hashable, int],
-    lines: Iterable[Line],
+    lines: Sequence[Line],
     *,
     primary: Iterable[Hashable] | None = None,
     threshold: int = THRESHOLD,
+    lines_of: Callable[[Hashable], Iterable[int]] | None = None,
 ) -> tuple[set[Hashable], set[Hashable]]:
     """Which cells to hide: (primary, complementary).
 
     `values` holds every cell and total by key (respondent counts). `primary` defaults to the keys
     whose value is small; a caller may add cells that are small by another count of the same cell.
+    `lines_of(key)` gives the indexes of the lines a key belongs to; a caller whose table has a
+    shape can compute it instead of having it built here (a dict of every cell).
     """
-    lines = list(lines)
     primary_set = (
         set(primary) if primary is not None else {key for key, value in values.items() if 0 < value < threshold}
     )
     hidden = set(primary_set)
-    members = [line.members() for line in lines]
-    lines_of: dict[Hashable, list[int]] = defaultdict(list)
-    for index, keys in enumerate(members):
-        for key in keys:
-            lines_of[key].append(index)
     # Hidden members per line, kept up to date as cells are hidden, so a long line (a day across
     # 3,000 shelters) is scanned only when it needs a partner, not each time it is looked at.
-    hidden_count = [0] * len(lines)
-    for key in hidden:
-        for index in lines_of.get(key, ()):
-            hidden_count[index] += 1
+    hidden_count = [
+        len(hidden.intersection(line.cells)) + (line.total is not None and line.total in hidden) for line in lines
+    ]
+    if lines_of is None:
+        index_of: dict[Hashable, list[int]] = defaultdict(list)
+        for index, line in enumerate(lines):
+            for key in line.members():
+                index_of[key].append(index)
+        lines_of = index_of.__getitem__
 
     pending = [index for index, count in enumerate(hidden_count) if count == 1]
     while pending:
@@ -98,7 +100,7 @@ def protect(
             # or absent, so nothing can be worked out.
             continue
         hidden.add(chosen)
-        for other in lines_of.get(chosen, ()):
+        for other in lines_of(chosen):
             hidden_count[other] += 1
             if hidden_count[other] == 1:
                 pending.append(other)

@@ -10,4 +10,5 @@ def navigation(request) -> dict:
         "nav_city_dashboard": policy.can_watch_city(user),
         "nav_follow_ups": policy.may_handle_follow_ups(user),
         "nav_survey_imports": policy.can_import_survey_responses(user),
+        "nav_reports": policy.can_view_reports(user),
     }

@@ -197,3 +197,24 @@ def follow_ups_visible_to(user) -> QuerySet[FollowUp]:
     if role_of(user) != Role.MANAGER:
         return FollowUp.objects.none()
     return FollowUp.objects.filter(shelter_id__in=managed_shelter_ids(user))
+
+
+# --- Survey reports -----------------------------------------------------------------------------
+
+
+def can_view_reports(user) -> bool:
+    """The survey reports (/reports/): HQ, administrators and officials city-wide; managers their own shelters."""
+    return role_of(user) in (Role.HQ, Role.ADMIN, Role.OFFICIAL, Role.MANAGER)
+
+
+def report_shelter_scope(user) -> set[int] | None:
+    """Shelters a user's reports may cover: None for every shelter, else the managed ones."""
+    if role_of(user) == Role.MANAGER:
+        return managed_shelter_ids(user)
+    return None
+
+
+def reports_suppressed_for(user) -> bool:
+    """Officials see small cells hidden ("<5"); HQ, administrators and a shelter's own managers,
+    who may see the people themselves, see exact figures."""
+    return role_of(user) not in (Role.HQ, Role.ADMIN, Role.MANAGER)

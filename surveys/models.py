@@ -369,3 +369,27 @@ class SurveyImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_state_display()})"
+
+
+class ReportDay(models.Model):
+    """Running totals of one shelter's responses on one day (Asia/Tokyo), for the officials' reports.
+
+    Kept by `surveys.services.response_submit` in the same transaction as the response, so the
+    reports read about one row per shelter and day instead of every answer. `issues` maps a living
+    issue's code (without `issue_`) to [answers, sum of the 0–4 scores]; `needs` maps a needs
+    option to [respondents asking, sum of the quantities given]. `surveys.reports.rollup_rebuild`
+    recomputes them from the responses.
+    """
+
+    shelter = models.ForeignKey("shelters.Shelter", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    responses = models.PositiveIntegerField(default=0)
+    k6_responses = models.PositiveIntegerField(default=0)
+    k6_sum = models.PositiveIntegerField(default=0)
+    k6_10_or_more = models.PositiveIntegerField(default=0)
+    k6_13_or_more = models.PositiveIntegerField(default=0)
+    issues = models.JSONField(default=dict)
+    needs = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "shelter"], name="report_day_unique")]

@@ -21,7 +21,7 @@ from shelters.errors import ApplicationError
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
 from shelters.services.audit import audit_record
 from shelters.supply.services import NeedLine, requests_from_survey
-from surveys import events, scoring
+from surveys import events, reports, scoring
 from surveys.models import (
     Choice,
     FollowUp,
@@ -267,6 +267,8 @@ def _store(
         k6_score=cleaned.k6_score,
         source=source,
     )
+    # The officials' report totals, in the same transaction (one upsert; see surveys/reports.py).
+    reports.rollup_add(response=response)
     if respondent is not None and scoring.is_serious_distress(cleaned.k6_score):
         _follow_up_open(response=response, evacuee=respondent, shelter=shelter)
     requests_from_survey(response=response, shelter=shelter, evacuee=respondent, needs=cleaned.needs, source=source)

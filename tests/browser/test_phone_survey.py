@@ -1,4 +1,5 @@
-"""A resident answers the survey on a phone from the shelter poster's QR code, with their slip's code."""
+"""A resident answers the survey on a phone from the shelter poster's QR code, with their slip's code,
+and the answer reaches the shelter's follow-up list, its supply requests and the officials' report."""
 
 import pytest
 from playwright.sync_api import expect
@@ -6,7 +7,7 @@ from playwright.sync_api import expect
 from shelters import services as shelter_services
 from shelters.supply.models import Request
 from surveys import services
-from surveys.models import FollowUp, Response
+from surveys.models import FollowUp, Response, SurveyVersion
 from tests.factories import EvacueeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -21,9 +22,33 @@ K6_ANSWERS = {
 }  # 4+3+2+2+1+1 = 13
 
 
+def officials_report_total(browser, live_server, log_in) -> str:
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP")
+    try:
+        report = context.new_page()
+        report.set_default_timeout(10_000)
+        log_in(report, "official")
+        report.goto(f"{live_server.url}/reports/")
+        return report.locator("#total-responses").inner_text().strip()
+    finally:
+        context.close()
+
+
 def test_a_resident_answers_on_a_phone_from_the_posters_qr_code_and_is_followed_up(
-    page, browser, live_server, log_in, manager_a, shelter_a, hq
+    page, browser, live_server, log_in, manager_a, shelter_a, hq, official
 ):
+    # Four earlier anonymous answers with a K6: too few for the officials' report to show their number.
+    version = SurveyVersion.objects.get(is_current=True)
+    for number in range(4):
+        services.response_submit(
+            version=version,
+            shelter=shelter_a,
+            raw_answers=dict.fromkeys(K6_ANSWERS, "never"),
+            channel="proxy",
+            submission_key=f"earlier-{number}",
+        )
+    assert officials_report_total(browser, live_server, log_in) == "<5"
+
     resident = EvacueeFactory(name="会津 花子")
     shelter_services.stay_check_in(shelter_id=shelter_a.pk, evacuee_ids=[resident.pk], actor=hq)
     token = services.survey_token_issue(evacuee=resident, actor=manager_a).token
@@ -58,7 +83,10 @@ def test_a_resident_answers_on_a_phone_from_the_posters_qr_code_and_is_followed_
     finally:
         phone.close()
 
-    response = Response.objects.get()
+    # The fifth answer makes the figure big enough to show.
+    assert officials_report_total(browser, live_server, log_in) == "5"
+
+    response = Response.objects.get(channel="phone")
     assert (response.shelter, response.respondent, response.channel, response.k6_score) == (
         shelter_a,
         resident,

@@ -453,6 +453,7 @@ class DemoSummary:
     checked_in: int  # open stays inside a shelter
     outside: int  # open stays at home or in a car, supported by a shelter
     created_people: bool  # False when sample people already existed and were left alone
+    survey_responses: int = 0
     users: list[tuple[str, str]] = field(default_factory=list)  # (username, role)
     managed_shelters: list[str] = field(default_factory=list)
 
@@ -468,6 +469,10 @@ def demo_load(*, reset: bool = False) -> DemoSummary:
         created_people = not Evacuee.objects.filter(source=DataSource.SAMPLE).exists()
         if created_people:
             _register_and_check_in(shelters)
+        # Surveys build on the shelters app, not the other way round: imported here, at use.
+        from surveys.demo import sample_responses_load
+
+        sample_responses_load()
         return _summary(created_people=created_people)
 
 
@@ -571,6 +576,10 @@ def _remove_sample_people() -> None:
     that sets a shelter's counters: it recounts them from the stays that remain, under the same
     shelter row locks the services take (shelters first, in id order).
     """
+    from surveys.demo import sample_responses_remove
+
+    # Their survey answers first: follow-ups and requests hold on to the people.
+    sample_responses_remove()
     people = Evacuee.objects.filter(source=DataSource.SAMPLE)
     stays = Stay.objects.filter(Q(source=DataSource.SAMPLE) | Q(evacuee__source=DataSource.SAMPLE))
     sample_shelter_ids = set(Shelter.objects.filter(source=DataSource.SAMPLE).values_list("pk", flat=True))
@@ -633,6 +642,8 @@ def _recount(shelter_ids: set[int]) -> None:
 
 
 def _summary(*, created_people: bool) -> DemoSummary:
+    from surveys.models import Response
+
     sample_stays = Stay.objects.filter(evacuee__source=DataSource.SAMPLE, checked_out_at__isnull=True)
     sample_shelters = Shelter.objects.filter(source=DataSource.SAMPLE)
     return DemoSummary(
@@ -646,6 +657,7 @@ def _summary(*, created_people: bool) -> DemoSummary:
         checked_in=sample_stays.filter(mode=StayMode.INSIDE).count(),
         outside=sample_stays.exclude(mode=StayMode.INSIDE).count(),
         created_people=created_people,
+        survey_responses=Response.objects.filter(source=DataSource.SAMPLE).count(),
         users=[(demo.username, demo.role) for demo in DEMO_USERS],
         managed_shelters=list(
             Shelter.objects.filter(code__in=MANAGED_SHELTER_CODES).order_by("code").values_list("name", flat=True)

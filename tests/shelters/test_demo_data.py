@@ -31,6 +31,8 @@ from shelters.models import (
     User,
 )
 from shelters.services import PersonData, household_register, stay_check_in, stay_check_out
+from shelters.supply.models import Request
+from surveys.models import FollowUp, ReportDay, Response
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +53,21 @@ def loaded(loaded_once, db):
 
 
 def _row_counts() -> dict[str, int]:
-    models = (Shelter, ShelterStatusChange, Household, Evacuee, SupportNeed, CheckIn, Stay, AuditEntry, User)
+    models = (
+        Shelter,
+        ShelterStatusChange,
+        Household,
+        Evacuee,
+        SupportNeed,
+        CheckIn,
+        Stay,
+        AuditEntry,
+        User,
+        Response,
+        FollowUp,
+        Request,
+        ReportDay,
+    )
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -242,6 +258,31 @@ def test_reset_leaves_people_who_are_not_sample_data_where_they_are(loaded):
     shelter.refresh_from_db()
     assert shelter.status == ShelterStatus.OPEN
     _assert_counts_equal_open_stays()
+
+
+def test_about_a_third_of_the_sample_residents_answered_the_survey_as_sample_data(loaded):
+    responses = Response.objects.all()
+
+    assert loaded.survey_responses == responses.count() and 40 <= responses.count() <= 110
+    assert set(responses.values_list("source", flat=True)) == {DataSource.SAMPLE}
+    assert responses.filter(respondent__isnull=False).exists() and responses.filter(respondent__isnull=True).exists()
+    assert responses.filter(k6_score__gte=13).exists()
+    assert FollowUp.objects.count() == responses.filter(k6_score__gte=13, respondent__isnull=False).count() > 0
+    assert Request.objects.filter(survey_response__in=responses).exists()
+    # The report's rollups agree with the answers they summarise.
+    assert sum(ReportDay.objects.values_list("responses", flat=True)) == responses.count()
+
+
+def test_reset_removes_the_sample_answers_and_what_they_filed_before_loading_them_again(loaded):
+    first_keys = set(Response.objects.values_list("submission_key", flat=True))
+
+    demo_load(reset=True)
+
+    # The answers now belong to the new sample stays: none of the old ones is left.
+    assert not first_keys & set(Response.objects.values_list("submission_key", flat=True))
+    assert Response.objects.count() == loaded.survey_responses
+    assert Request.objects.filter(survey_response__isnull=True, source=DataSource.SAMPLE).count() == 0
+    assert sum(ReportDay.objects.values_list("responses", flat=True)) == Response.objects.count()
 
 
 def test_the_sample_people_are_the_same_every_time():

@@ -42,6 +42,7 @@ class Command(BaseCommand):
             f"Evacuees (避難者):          {summary.evacuees}, with support needs (要配慮) {summary.with_support_needs}"
         )
         write(f"Checked in (入所中):        {summary.checked_in} inside, {summary.outside} outside (在宅・車中)")
+        write(f"Survey answers (アンケート): {summary.survey_responses}")
         write("")
         write(
             _("Demo logins, password %(password)s (change or delete these accounts before real use):")

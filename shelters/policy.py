@@ -138,3 +138,21 @@ def can_watch_shelter(user, shelter_id: int) -> bool:
 def may_see_names_at(user, shelter_id: int) -> bool:
     """Names on a shelter's dashboard: its own managers and HQ, never officials."""
     return may_see_personal_data(user) and can_operate_shelter(user, shelter_id)
+
+
+# --- Supplies ---------------------------------------------------------------------------------------
+
+
+def can_run_supplies(user) -> bool:
+    """HQ plans, dispatches and cancels supply tasks and keeps the depots' stock."""
+    return is_headquarters(user)
+
+
+def can_watch_supplies(user) -> bool:
+    """The HQ supply board shows figures per shelter, item and depot, never a person."""
+    return role_of(user) in (Role.HQ, Role.ADMIN, Role.OFFICIAL)
+
+
+def can_request_supplies(user, shelter: Shelter | int) -> bool:
+    """File and follow a shelter's requests, and confirm what arrived there."""
+    return can_operate_shelter(user, shelter)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("shelters/", include("shelters.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("supplies/", include("shelters.supply.urls")),
     path("api/", include("shelters.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -103,3 +103,21 @@ def test_taking_out_more_stock_than_there_is_is_refused_with_the_api_error_shape
     response = api_as(hq).post("/api/supply/stock/adjust/", {"depot": depots[0].pk, "item": "water", "change": -31})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "negative_stock"
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"), [("hq", 200), ("manager_a", 200), ("manager_b", 403), ("official", 403), (None, 302)]
+)
+def test_a_shelters_supply_page_is_for_hq_and_its_own_managers(as_user, personas, persona, expected, planned_task):
+    response = as_user(personas[persona]).get(f"/supplies/shelters/{planned_task.shelter_id}/")
+    assert response.status_code == expected
+    if expected == 200:
+        assert b"requests-data" in response.content
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"), [("hq", 200), ("official", 200), ("manager_a", 403), ("manager_b", 403), (None, 302)]
+)
+def test_the_supply_board_page_is_for_hq_and_officials(as_user, personas, persona, expected, planned_task):
+    response = as_user(personas[persona]).get("/supplies/")
+    assert response.status_code == expected

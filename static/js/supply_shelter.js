@@ -1,0 +1,80 @@
+// A shelter's supply requests: file one, and see each request's state and promised delivery date,
+// refreshed live when the planner tells the shelter (a supply notification on its stream).
+(function () {
+  "use strict";
+  var L = window.Live;
+  var config = L.readJson("supply-config");
+  var labels = L.readJson("labels");
+  var words = L.readJson("supply-labels");
+  var requests = L.readJson("requests-data");
+  var lang = document.documentElement.lang;
+
+  function when(iso) {
+    return iso ? new Date(iso).toLocaleString(lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "";
+  }
+
+  function render() {
+    var body = document.getElementById("requests");
+    body.innerHTML = requests.length ? requests.map(function (r) {
+      var promised = r.promised_at ? when(r.promised_at) : (r.status === "open" ? words.waiting : words.no_date);
+      return '<tr data-request="' + r.id + '"><td>' + L.escapeHtml(when(r.created_at)) + "</td><td>" + L.escapeHtml(r.item_name) +
+        "</td><td>" + L.escapeHtml(r.quantity === null ? "–" : r.quantity) + "</td><td>" + L.escapeHtml(r.urgency) +
+        '</td><td data-field="status">' + L.escapeHtml(r.status_label) + '</td><td data-field="promised">' + L.escapeHtml(promised) + "</td></tr>";
+    }).join("") : '<tr><td colspan="6" class="muted">' + L.escapeHtml(words.none) + "</td></tr>";
+  }
+
+  var refresh = L.throttle(function () {
+    fetch("/api/supply/requests/?limit=200&shelter=" + config.shelter, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (page) { requests = page.results; render(); })
+      .catch(function () { /* the next event tries again */ });
+  }, 500);
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  document.getElementById("request-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var error = document.getElementById("request-error");
+    error.hidden = true;
+    var body = {
+      shelter: config.shelter,
+      item: form.item.value,
+      quantity: form.quantity.value ? Number(form.quantity.value) : null,
+      urgency: form.urgency.value,
+      detail: form.detail.value,
+    };
+    fetch("/api/supply/requests/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) {
+          var fields = (data.error && data.error.fields) || {};
+          var first = Object.keys(fields)[0];
+          error.textContent = first ? first + ": " + fields[first].join(" ") : (data.error && data.error.message) || words.failed;
+          error.hidden = false;
+          return;
+        }
+        requests.unshift(data);
+        form.reset();
+        render();
+      });
+    }).catch(function () { error.textContent = words.failed; error.hidden = false; });
+  });
+
+  render();
+  new L.LiveStream({
+    path: config.stream,
+    onSnapshot: refresh,
+    onEvent: function (type, data) {
+      if (type === "notification.created" && data.notification.kind === "supply") refresh();
+    },
+    onStatus: L.showStatus(document.getElementById("live-status"), labels),
+  });
+})();

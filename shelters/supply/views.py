@@ -5,7 +5,6 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from dashboard.labels import live_labels
-
 from shelters import policy
 from shelters.models import Shelter
 from shelters.supply import selectors

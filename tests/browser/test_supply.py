@@ -1,0 +1,51 @@
+"""A shelter manager files a supply request; the real Celery worker plans it; the promised date
+appears on the shelter's dashboard (and its supplies page) without a reload."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.system import DEMO_PASSWORD, Session
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def test_a_manager_files_a_request_and_the_promised_date_appears_on_the_dashboard_without_a_reload(browser, system):
+    system.env["SUPPLY_PLAN_DEBOUNCE_SECONDS"] = "1"
+    server = system.start_daphne()
+    system.start_celery("worker", "--concurrency", "1", "--loglevel", "info")
+    desk = Session(server, "manager")
+    shelter = desk.api("GET", "/api/shelters/").json()["results"][0]
+
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP")
+    dashboard = context.new_page()
+    dashboard.set_default_timeout(30_000)
+    dashboard.goto(f"{server}/login/")
+    dashboard.fill("input[name=username]", "manager")
+    dashboard.fill("input[name=password]", DEMO_PASSWORD)
+    dashboard.click("main button[type=submit]")
+    dashboard.goto(f"{server}/dashboard/shelters/{shelter['id']}/")
+    expect(dashboard.locator("#live-status")).to_have_attribute("data-state", "live")
+    dashboard.evaluate("window.stillTheSamePage = true")
+
+    supplies = context.new_page()
+    supplies.set_default_timeout(30_000)
+    supplies.goto(f"{server}/supplies/shelters/{shelter['id']}/")
+    supplies.select_option("#request-form select[name=item]", "water")
+    supplies.fill("#request-form input[name=quantity]", "12")
+    supplies.select_option("#request-form select[name=urgency]", "urgent")
+    supplies.click("#request-form button[type=submit]")
+
+    filed = supplies.locator("#requests tr").first
+    expect(filed).to_contain_text("飲料水")
+    # The worker plans it; the shelter's stream brings the notification, the pages update in place.
+    expect(dashboard.locator("#notifications")).to_contain_text("飲料水")
+    rows = desk.api("GET", "/api/supply/requests/", params={"shelter": shelter["id"]}).json()["results"]
+    promised = datetime.fromisoformat(rows[0]["promised_at"]).astimezone(ZoneInfo("Asia/Tokyo"))
+    expected = f"{promised:%Y/%m/%d} {promised.hour}:{promised:%M}"
+    expect(dashboard.locator("#notifications")).to_contain_text(expected)
+    expect(filed.locator("[data-field=status]")).to_have_text("計画済み")
+    assert dashboard.evaluate("window.stillTheSamePage") is True
+    context.close()

@@ -38,6 +38,7 @@ class RequestSerializer(serializers.ModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
     item_name = serializers.CharField(source="item.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
     promised_at = serializers.DateTimeField(source="task.promised_at", read_only=True, default=None)
 
     class Meta:
@@ -50,6 +51,7 @@ class RequestSerializer(serializers.ModelSerializer):
             "item_name",
             "quantity",
             "urgency",
+            "urgency_label",
             "detail",
             "status",
             "status_label",

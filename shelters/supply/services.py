@@ -596,7 +596,20 @@ def supply_task_dispatch(*, task_id: int, actor: User | None) -> SupplyTask:
         stock.on_hand -= leg.quantity
         stock.reserved -= leg.quantity
         stock.save(update_fields=["on_hand", "reserved", "updated_at"])
-    return _set_status(task, TaskStatus.DISPATCHED, actor=actor, dispatched_at=timezone.now())
+    _set_status(task, TaskStatus.DISPATCHED, actor=actor, dispatched_at=timezone.now())
+    item = task.item
+    with translation.override(settings.LANGUAGE_CODE):
+        notification_create(
+            shelter_id=task.shelter_id,
+            kind=NotificationKind.SUPPLY,
+            title=_("Supplies on their way: %(item)s × %(quantity)s %(unit)s")
+            % {"item": item.name, "quantity": task.quantity, "unit": item.unit},
+            body=_("Expected by %(time)s. Confirm the quantity received on the supplies page.")
+            % {"time": _format_time(task.promised_at)}
+            if task.promised_at
+            else "",
+        )
+    return task
 
 
 @transaction.atomic

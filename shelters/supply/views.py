@@ -8,8 +8,8 @@ from dashboard.labels import live_labels
 from shelters import policy
 from shelters.models import Shelter
 from shelters.supply import selectors
-from shelters.supply.api import RequestSerializer
-from shelters.supply.models import Item, Urgency
+from shelters.supply.api import RequestSerializer, TaskSerializer
+from shelters.supply.models import Item, TaskStatus, Urgency
 from shelters.views import role_required
 
 
@@ -27,6 +27,12 @@ def shelter_supplies(request, shelter_id: int):
             "items": Item.objects.all(),
             "urgencies": Urgency.choices,
             "requests": RequestSerializer(requests[:200], many=True).data,
+            "arriving": TaskSerializer(
+                selectors.tasks_visible_to(request.user).filter(
+                    shelter=shelter, status__in=[TaskStatus.DISPATCHED, TaskStatus.DELIVERED]
+                ),
+                many=True,
+            ).data,
             "config": {"shelter": shelter.pk, "stream": f"/ws/shelters/{shelter.pk}/"},
             "labels": live_labels(),
             "supply_labels": {
@@ -34,6 +40,8 @@ def shelter_supplies(request, shelter_id: int):
                 "no_date": _("no date yet"),
                 "none": _("No requests yet."),
                 "failed": _("The request could not be filed."),
+                "confirm": _("Confirm receipt"),
+                "nothing_arriving": _("Nothing on its way."),
             },
         },
     )

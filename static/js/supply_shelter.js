@@ -7,6 +7,7 @@
   var labels = L.readJson("labels");
   var words = L.readJson("supply-labels");
   var requests = L.readJson("requests-data");
+  var arriving = L.readJson("arriving-data");
   var lang = document.documentElement.lang;
 
   function when(iso) {
@@ -18,17 +19,51 @@
     body.innerHTML = requests.length ? requests.map(function (r) {
       var promised = r.promised_at ? when(r.promised_at) : (r.status === "open" ? words.waiting : words.no_date);
       return '<tr data-request="' + r.id + '"><td>' + L.escapeHtml(when(r.created_at)) + "</td><td>" + L.escapeHtml(r.item_name) +
-        "</td><td>" + L.escapeHtml(r.quantity === null ? "–" : r.quantity) + "</td><td>" + L.escapeHtml(r.urgency) +
+        "</td><td>" + L.escapeHtml(r.quantity === null ? "–" : r.quantity) + "</td><td>" + L.escapeHtml(r.urgency_label) +
         '</td><td data-field="status">' + L.escapeHtml(r.status_label) + '</td><td data-field="promised">' + L.escapeHtml(promised) + "</td></tr>";
     }).join("") : '<tr><td colspan="6" class="muted">' + L.escapeHtml(words.none) + "</td></tr>";
   }
 
+  function renderArriving() {
+    var body = document.getElementById("arriving");
+    body.innerHTML = arriving.length ? arriving.map(function (t) {
+      return '<tr data-task="' + t.id + '"><td>' + L.escapeHtml(when(t.promised_at)) + "</td><td>" + L.escapeHtml(t.item_name) +
+        "</td><td>" + L.escapeHtml(t.quantity) + "</td><td>" + L.escapeHtml(t.status_label) +
+        '</td><td><form class="receive inline-form" data-task="' + t.id + '"><input name="quantity" type="number" min="0" max="' +
+        t.quantity + '" value="' + t.quantity + '" required> <button type="submit">' + L.escapeHtml(words.confirm) + "</button></form></td></tr>";
+    }).join("") : '<tr><td colspan="5" class="muted">' + L.escapeHtml(words.nothing_arriving) + "</td></tr>";
+  }
+
   var refresh = L.throttle(function () {
-    fetch("/api/supply/requests/?limit=200&shelter=" + config.shelter, { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
-      .then(function (page) { requests = page.results; render(); })
-      .catch(function () { /* the next event tries again */ });
+    var shelter = "shelter=" + config.shelter;
+    Promise.all([
+      fetch("/api/supply/requests/?limit=200&" + shelter, { credentials: "same-origin" }).then(function (r) { return r.json(); }),
+      fetch("/api/supply/tasks/?limit=200&" + shelter, { credentials: "same-origin" }).then(function (r) { return r.json(); }),
+    ]).then(function (pages) {
+      requests = pages[0].results;
+      arriving = pages[1].results.filter(function (t) { return t.status === "dispatched" || t.status === "delivered"; });
+      render();
+      renderArriving();
+    }).catch(function () { /* the next event tries again */ });
   }, 500);
+
+  document.getElementById("arriving").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    fetch("/api/supply/tasks/" + form.dataset.task + "/receive/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ quantity: Number(form.quantity.value) }),
+    }).then(function (response) {
+      var error = document.getElementById("request-error");
+      if (!response.ok) {
+        response.json().then(function (data) { error.textContent = (data.error && data.error.message) || words.failed; error.hidden = false; });
+        return;
+      }
+      refresh();
+    });
+  });
 
   function csrfToken() {
     var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
@@ -69,6 +104,7 @@
   });
 
   render();
+  renderArriving();
   new L.LiveStream({
     path: config.stream,
     onSnapshot: refresh,

@@ -48,4 +48,20 @@ def test_a_manager_files_a_request_and_the_promised_date_appears_on_the_dashboar
     expect(dashboard.locator("#notifications")).to_contain_text(expected)
     expect(filed.locator("[data-field=status]")).to_have_text("計画済み")
     assert dashboard.evaluate("window.stillTheSamePage") is True
+
+    # HQ dispatches; the delivery shows up on the supplies page; the manager confirms 10 of 12,
+    # and the missing 2 are requested again by themselves.
+    supplies.evaluate("window.stillTheSamePage = true")
+    hq = Session(server, "hq")
+    response = hq.api("POST", f"/api/supply/tasks/{rows[0]['task']}/dispatch/")
+    assert response.status_code == 200, response.text
+    arriving = supplies.locator(f'#arriving tr[data-task="{rows[0]["task"]}"]')
+    expect(arriving).to_contain_text("発送済み")
+    arriving.locator("input[name=quantity]").fill("10")
+    arriving.locator("button[type=submit]").click()
+    rest = supplies.locator("#requests tr").first
+    expect(rest.locator("td").nth(2)).to_have_text("2")
+    expect(rest.locator("td").nth(1)).to_have_text("飲料水（2L）")
+    expect(supplies.locator("#arriving")).not_to_contain_text("飲料水")
+    assert supplies.evaluate("window.stillTheSamePage") is True
     context.close()

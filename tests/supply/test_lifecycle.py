@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from dashboard.models import Notification
 from shelters.errors import ApplicationError
 from shelters.supply import services
 from shelters.supply.models import Request, RequestOrigin, RequestStatus, Stock, SupplyTask, TaskStatus
@@ -31,6 +32,7 @@ def test_dispatch_takes_the_reserved_stock_off_the_shelves(planned, hq):
     assert planned.status == TaskStatus.DISPATCHED
     assert water_stock() == {"central": (0, 0), "north": (90, 0)}
     assert set(Request.objects.values_list("status", flat=True)) == {RequestStatus.DISPATCHED}
+    assert Notification.objects.filter(shelter=planned.shelter, title__startswith="配送中").count() == 1
 
 
 def test_a_full_delivery_received_closes_the_requests(planned, hq, manager_a):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from dashboard.labels import live_labels
 from shelters import policy
+from shelters import selectors as shelter_selectors
 from shelters.models import Shelter
 from shelters.supply import selectors
 from shelters.supply.api import RequestSerializer, TaskSerializer
@@ -25,6 +26,11 @@ def shelter_supplies(request, shelter_id: int):
         {
             "shelter": shelter,
             "items": Item.objects.all(),
+            # A request may be for one resident: the people staying here, as the residents page shows them.
+            "residents": [
+                {"id": stay.evacuee_id, "name": stay.evacuee.name}
+                for stay in shelter_selectors.shelter_residents(user=request.user, shelter=shelter)
+            ],
             "urgencies": Urgency.choices,
             "requests": RequestSerializer(requests[:200], many=True).data,
             "arriving": TaskSerializer(
@@ -41,6 +47,7 @@ def shelter_supplies(request, shelter_id: int):
                 "none": _("No requests yet."),
                 "failed": _("The request could not be filed."),
                 "confirm": _("Confirm receipt"),
+                "whole_shelter": _("Whole shelter"),
                 "nothing_arriving": _("Nothing on its way."),
             },
         },

@@ -8,6 +8,8 @@
   var words = L.readJson("supply-labels");
   var requests = L.readJson("requests-data");
   var arriving = L.readJson("arriving-data");
+  var residentNames = {};
+  L.readJson("residents-data").forEach(function (person) { residentNames[person.id] = person.name; });
   var lang = document.documentElement.lang;
 
   function when(iso) {
@@ -20,8 +22,9 @@
       var promised = r.promised_at ? when(r.promised_at) : (r.status === "open" ? words.waiting : words.no_date);
       return '<tr data-request="' + r.id + '"><td>' + L.escapeHtml(when(r.created_at)) + "</td><td>" + L.escapeHtml(r.item_name) +
         "</td><td>" + L.escapeHtml(r.quantity === null ? "–" : r.quantity) + "</td><td>" + L.escapeHtml(r.urgency_label) +
-        '</td><td data-field="status">' + L.escapeHtml(r.status_label) + '</td><td data-field="promised">' + L.escapeHtml(promised) + "</td></tr>";
-    }).join("") : '<tr><td colspan="6" class="muted">' + L.escapeHtml(words.none) + "</td></tr>";
+        '</td><td data-field="status">' + L.escapeHtml(r.status_label) + '</td><td data-field="promised">' + L.escapeHtml(promised) +
+        "</td><td>" + L.escapeHtml(r.evacuee ? residentNames[r.evacuee] || "–" : words.whole_shelter) + "</td></tr>";
+    }).join("") : '<tr><td colspan="7" class="muted">' + L.escapeHtml(words.none) + "</td></tr>";
   }
 
   function renderArriving() {
@@ -80,6 +83,7 @@
       item: form.item.value,
       quantity: form.quantity.value ? Number(form.quantity.value) : null,
       urgency: form.urgency.value,
+      evacuee: form.evacuee.value ? Number(form.evacuee.value) : null,
       detail: form.detail.value,
     };
     fetch("/api/supply/requests/", {

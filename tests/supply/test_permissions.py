@@ -121,3 +121,35 @@ def test_a_shelters_supply_page_is_for_hq_and_its_own_managers(as_user, personas
 def test_the_supply_board_page_is_for_hq_and_officials(as_user, personas, persona, expected, planned_task):
     response = as_user(personas[persona]).get("/supplies/")
     assert response.status_code == expected
+
+
+def test_a_manager_files_a_request_for_one_of_the_shelters_residents(api_as, manager_a, shelter_a, water):
+    from shelters.services import stay_check_in
+    from tests.factories import EvacueeFactory
+
+    resident = EvacueeFactory()
+    stay_check_in(shelter_id=shelter_a.pk, evacuee_ids=[resident.pk], actor=manager_a)
+
+    response = api_as(manager_a).post(
+        "/api/supply/requests/", {"shelter": shelter_a.pk, "item": "water", "quantity": 2, "evacuee": resident.pk}
+    )
+
+    assert response.status_code == 201, response.content
+    assert Request.objects.get().evacuee == resident
+
+
+def test_a_manager_cannot_file_a_request_for_someone_staying_in_another_shelter(
+    api_as, hq, manager_a, shelter_a, shelter_b, water
+):
+    from shelters.services import stay_check_in
+    from tests.factories import EvacueeFactory
+
+    elsewhere = EvacueeFactory()
+    stay_check_in(shelter_id=shelter_b.pk, evacuee_ids=[elsewhere.pk], actor=hq)
+
+    response = api_as(manager_a).post(
+        "/api/supply/requests/", {"shelter": shelter_a.pk, "item": "water", "quantity": 2, "evacuee": elsewhere.pk}
+    )
+
+    assert response.status_code == 404
+    assert not Request.objects.exists()

@@ -63,11 +63,16 @@ def supply_board(request):
         "supply/board.html",
         {
             "board": selectors.supply_board(),
+            "can_run": policy.can_run_supplies(request.user),
             "labels": live_labels(),
             "board_labels": {
                 "none": _("None."),
                 "overdue_alert": _("Supply tasks are overdue: %(count)s"),
                 "no_date": _("no date yet"),
+                "dispatch": _("Dispatched"),
+                "deliver": _("Delivered"),
+                "cancel": _("Cancel"),
+                "failed": _("That did not work: %(message)s"),
             },
         },
     )

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.system import DEMO_PASSWORD, Session
+from tests.system import DEMO_PASSWORD, Session, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -65,3 +65,37 @@ def test_a_manager_files_a_request_and_the_promised_date_appears_on_the_dashboar
     expect(supplies.locator("#arriving")).not_to_contain_text("飲料水")
     assert supplies.evaluate("window.stillTheSamePage") is True
     context.close()
+
+
+def test_hq_sees_a_new_task_on_the_supply_board_without_a_reload_and_dispatches_it(page, system):
+    system.env["SUPPLY_PLAN_DEBOUNCE_SECONDS"] = "1"
+    server = system.start_daphne()
+    system.start_celery("worker", "--concurrency", "1", "--loglevel", "info")
+    desk = Session(server, "manager")
+    shelter = desk.api("GET", "/api/shelters/").json()["results"][0]
+
+    page.set_default_timeout(30_000)
+    page.goto(f"{server}/login/")
+    page.fill("input[name=username]", "hq")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"{server}/supplies/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.evaluate("window.stillTheSamePage = true")
+
+    response = desk.api(
+        "POST", "/api/supply/requests/", json={"shelter": shelter["id"], "item": "masks", "quantity": 30}
+    )
+    assert response.status_code == 201, response.text
+    assert wait_for(
+        lambda: desk.api("GET", f"/api/supply/requests/{response.json()['id']}/").json()["task"] is not None,
+        timeout=30,
+    )
+    task_id = desk.api("GET", f"/api/supply/requests/{response.json()['id']}/").json()["task"]
+
+    row = page.locator(f'#tasks tr[data-task="{task_id}"]')
+    expect(row).to_contain_text("マスク")
+    expect(row).to_contain_text("計画済み")
+    row.locator('button[data-step="dispatch"]').click()
+    expect(row).to_contain_text("発送済み")
+    assert page.evaluate("window.stillTheSamePage") is True

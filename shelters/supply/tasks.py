@@ -8,12 +8,14 @@ batches done and plans only what was left.
 
 import redis
 from celery import shared_task
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 
 from shelters.supply import services
 
+# Retried: what a restart of PostgreSQL or Redis, or a deadlock victim, raises. Not retried: bugs
+# and integrity errors, which would fail the same way again.
 RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError, DatabaseError, redis.RedisError),
+    "autoretry_for": (OperationalError, InterfaceError, redis.RedisError),
     "retry_backoff": 2,
     "retry_backoff_max": 60,
     "retry_jitter": True,

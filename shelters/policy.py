@@ -218,3 +218,21 @@ def reports_suppressed_for(user) -> bool:
     """Officials see small cells hidden ("<5"); HQ, administrators and a shelter's own managers,
     who may see the people themselves, see exact figures."""
     return role_of(user) not in (Role.HQ, Role.ADMIN, Role.MANAGER)
+
+
+# --- Supplies ---------------------------------------------------------------------------------------
+
+
+def can_run_supplies(user) -> bool:
+    """HQ plans, dispatches and cancels supply tasks and keeps the depots' stock."""
+    return is_headquarters(user)
+
+
+def can_watch_supplies(user) -> bool:
+    """The HQ supply board shows figures per shelter, item and depot, never a person."""
+    return role_of(user) in (Role.HQ, Role.ADMIN, Role.OFFICIAL)
+
+
+def can_request_supplies(user, shelter: Shelter | int) -> bool:
+    """File and follow a shelter's requests, and confirm what arrived there."""
+    return can_operate_shelter(user, shelter)

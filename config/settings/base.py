@@ -176,9 +176,32 @@ CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# With late acknowledgement, a message a dead worker held comes back after the visibility timeout;
+# Celery's Redis documentation asks for it to exceed the longest countdown/ETA we use (seconds here).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 60 * 60)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # keep reconnecting through a Redis restart
+
+# Supplies (shelters/supply): how the planner turns distances into times, and how often it runs.
+SUPPLY_ROAD_SPEED_KMH = env_int("SUPPLY_ROAD_SPEED_KMH", 30)
+# Roads are longer than the straight line between two points, in percent of it.
+SUPPLY_ROAD_DETOUR_PERCENT = env_int("SUPPLY_ROAD_DETOUR_PERCENT", 130)
+SUPPLY_LOADING_MINUTES = env_int("SUPPLY_LOADING_MINUTES", 30)
+# A burst of requests is planned once, this long after the first of them.
+SUPPLY_PLAN_DEBOUNCE_SECONDS = env_int("SUPPLY_PLAN_DEBOUNCE_SECONDS", 5)
+# The sweep plans whatever no enqueued job did (Redis was down, a worker died).
+SUPPLY_PLAN_SWEEP_SECONDS = env_int("SUPPLY_PLAN_SWEEP_SECONDS", 60)
+SUPPLY_OVERDUE_CHECK_SECONDS = env_int("SUPPLY_OVERDUE_CHECK_SECONDS", 300)
+# Requests planned per transaction: a crash loses at most one batch's work, never its correctness.
+SUPPLY_PLAN_BATCH = env_int("SUPPLY_PLAN_BATCH", 2000)
+
+CELERY_BEAT_SCHEDULE: dict = {
+    "supply-plan-sweep": {"task": "shelters.supply.tasks.supply_plan", "schedule": float(SUPPLY_PLAN_SWEEP_SECONDS)},
+    "supply-overdue": {
+        "task": "shelters.supply.tasks.supply_check_overdue",
+        "schedule": float(SUPPLY_OVERDUE_CHECK_SECONDS),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

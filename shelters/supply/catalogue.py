@@ -13,6 +13,10 @@ DEFAULT_ITEMS = [
     ("partitions", "間仕切り（パーティション）", "Partitions", "組", "sets"),
     ("clothing", "衣類", "Clothing", "件", "items"),
     ("batteries", "電池・充電器", "Batteries and chargers", "個", "units"),
+    ("adult_diapers", "大人用おむつ", "Adult diapers", "枚", "pieces"),
+    ("sanitary_items", "生理用品", "Sanitary items", "パック", "packs"),
+    ("masks", "マスク", "Masks", "枚", "pieces"),
+    ("portable_toilets", "簡易トイレ", "Portable toilets", "回分", "uses"),
     ("other", "その他", "Other", "件", "items"),
 ]
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from shelters.demo import DEMO_PASSWORD, demo_load
 from shelters.models import Role
+from shelters.supply.demo import supply_demo_load
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, reset: bool, **options):
         summary = demo_load(reset=reset)
+        supplies = supply_demo_load()
         write = self.stdout.write
         write(
             self.style.WARNING(
@@ -43,6 +45,7 @@ class Command(BaseCommand):
         )
         write(f"Checked in (入所中):        {summary.checked_in} inside, {summary.outside} outside (在宅・車中)")
         write(f"Survey answers (アンケート): {summary.survey_responses}")
+        write(f"Supply depots (備蓄倉庫):   {supplies['depots']}, suppliers (調達先) {supplies['suppliers']}")
         write("")
         write(
             _("Demo logins, password %(password)s (change or delete these accounts before real use):")

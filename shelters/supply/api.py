@@ -1,0 +1,222 @@
+"""The supply API: shelters file and follow requests and confirm deliveries; HQ runs the tasks
+and the stock; HQ and officials read the supply board. Thin views over services and selectors."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shelters import policy
+from shelters.api import HasRole
+from shelters.models import Shelter
+from shelters.supply import selectors, services
+from shelters.supply.models import Depot, Item, Request, SupplyTask, Urgency
+
+
+class RunsSupplies(BasePermission):
+    def has_permission(self, request, view):
+        return policy.can_run_supplies(request.user)
+
+
+class WatchesSupplies(BasePermission):
+    def has_permission(self, request, view):
+        return policy.can_watch_supplies(request.user)
+
+
+class OperatesShelters(BasePermission):
+    """HQ and shelter managers: the people who may see who asked for what."""
+
+    def has_permission(self, request, view):
+        return policy.may_see_personal_data(request.user)
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    item_name = serializers.CharField(source="item.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
+    promised_at = serializers.DateTimeField(source="task.promised_at", read_only=True, default=None)
+
+    class Meta:
+        model = Request
+        fields = [
+            "id",
+            "shelter",
+            "evacuee",
+            "item",
+            "item_name",
+            "quantity",
+            "urgency",
+            "urgency_label",
+            "detail",
+            "status",
+            "status_label",
+            "origin",
+            "task",
+            "promised_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RequestInput(serializers.Serializer):
+    shelter = serializers.IntegerField()
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    quantity = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    evacuee = serializers.IntegerField(required=False, allow_null=True, default=None)
+    detail = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [HasRole, OperatesShelters]
+    serializer_class = RequestSerializer
+
+    def get_queryset(self):
+        queryset = selectors.requests_visible_to(self.request.user).order_by("-created_at", "-id")
+        shelter = self.request.query_params.get("shelter")
+        if shelter and shelter.isdigit():
+            queryset = queryset.filter(shelter_id=int(shelter))
+        return queryset
+
+    def create(self, request):
+        data = RequestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if not policy.can_request_supplies(request.user, values["shelter"]):
+            raise PermissionDenied(_("You do not operate this shelter."))
+        shelter = get_object_or_404(Shelter, pk=values["shelter"])
+        evacuee = None
+        if values["evacuee"] is not None:
+            evacuee = policy.evacuees_visible_to(request.user).filter(pk=values["evacuee"]).first()
+            if evacuee is None:
+                raise NotFound(_("Unknown person."))
+        created = services.request_create(
+            shelter=shelter,
+            item=values["item"],
+            actor=request.user,
+            quantity=values["quantity"],
+            urgency=values["urgency"],
+            evacuee=evacuee,
+            detail=values["detail"],
+        )
+        return Response(RequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        supply_request = self.get_object()
+        if not policy.can_request_supplies(request.user, supply_request.shelter_id):
+            raise PermissionDenied(_("You do not operate this shelter."))
+        services.request_cancel(request_id=supply_request.pk, actor=request.user)
+        return Response(RequestSerializer(self.get_queryset().get(pk=supply_request.pk)).data)
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    item_name = serializers.CharField(source="item.name", read_only=True)
+    shelter_name = serializers.CharField(source="shelter.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = SupplyTask
+        fields = [
+            "id",
+            "key",
+            "shelter",
+            "shelter_name",
+            "item",
+            "item_name",
+            "quantity",
+            "unsourced_quantity",
+            "status",
+            "status_label",
+            "promised_at",
+            "dispatched_at",
+            "delivered_at",
+            "received_at",
+            "received_quantity",
+            "overdue_since",
+        ]
+        read_only_fields = fields
+
+
+class ReceiveInput(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=0)
+
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [HasRole]
+    serializer_class = TaskSerializer
+
+    def get_queryset(self):
+        queryset = selectors.tasks_visible_to(self.request.user).order_by("promised_at", "id")
+        shelter = self.request.query_params.get("shelter")
+        if shelter and shelter.isdigit():
+            queryset = queryset.filter(shelter_id=int(shelter))
+        return queryset
+
+    def _step(self, service):
+        task = self.get_object()
+        if not policy.can_run_supplies(self.request.user):
+            raise PermissionDenied(_("Only HQ runs supply tasks."))
+        service(task_id=task.pk, actor=self.request.user)
+        return Response(TaskSerializer(self.get_queryset().get(pk=task.pk)).data)
+
+    @action(detail=True, methods=["post"], url_path="dispatch")
+    def dispatch_task(self, request, pk=None):
+        return self._step(services.supply_task_dispatch)
+
+    @action(detail=True, methods=["post"])
+    def deliver(self, request, pk=None):
+        return self._step(services.supply_task_deliver)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._step(services.supply_task_cancel)
+
+    @action(detail=True, methods=["post"])
+    def receive(self, request, pk=None):
+        task = self.get_object()
+        if not policy.can_request_supplies(request.user, task.shelter_id):
+            raise PermissionDenied(_("You do not operate this shelter."))
+        data = ReceiveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.supply_task_receive(task_id=task.pk, quantity=data.validated_data["quantity"], actor=request.user)
+        return Response(TaskSerializer(self.get_queryset().get(pk=task.pk)).data)
+
+
+class StockAdjustInput(serializers.Serializer):
+    depot = serializers.PrimaryKeyRelatedField(queryset=Depot.objects.all())
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    change = serializers.IntegerField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class StockAdjustView(APIView):
+    permission_classes = [HasRole, RunsSupplies]
+
+    def post(self, request):
+        data = StockAdjustInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        stock = services.stock_adjust(
+            depot_id=values["depot"].pk,
+            item_id=values["item"].pk,
+            change=values["change"],
+            actor=request.user,
+            reason=values["reason"],
+        )
+        return Response(
+            {"depot": stock.depot_id, "item": values["item"].code, "on_hand": stock.on_hand, "reserved": stock.reserved}
+        )
+
+
+class SupplyBoardView(APIView):
+    permission_classes = [HasRole, WatchesSupplies]
+
+    def get(self, request):
+        return Response(selectors.supply_board())

@@ -1,0 +1,78 @@
+"""Supply pages: a shelter's requests and their promised dates, and HQ's live supply board."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from dashboard.labels import live_labels
+from shelters import policy
+from shelters import selectors as shelter_selectors
+from shelters.models import Shelter
+from shelters.supply import selectors
+from shelters.supply.api import RequestSerializer, TaskSerializer
+from shelters.supply.models import Item, TaskStatus, Urgency
+from shelters.views import role_required
+
+
+@role_required
+def shelter_supplies(request, shelter_id: int):
+    shelter = get_object_or_404(Shelter, pk=shelter_id)
+    if not policy.can_request_supplies(request.user, shelter):
+        raise PermissionDenied
+    requests = selectors.requests_visible_to(request.user).filter(shelter=shelter).order_by("-created_at", "-id")
+    return render(
+        request,
+        "supply/shelter.html",
+        {
+            "shelter": shelter,
+            "items": Item.objects.all(),
+            # A request may be for one resident: the people staying here, as the residents page shows them.
+            "residents": [
+                {"id": stay.evacuee_id, "name": stay.evacuee.name}
+                for stay in shelter_selectors.shelter_residents(user=request.user, shelter=shelter)
+            ],
+            "urgencies": Urgency.choices,
+            "requests": RequestSerializer(requests[:200], many=True).data,
+            "arriving": TaskSerializer(
+                selectors.tasks_visible_to(request.user).filter(
+                    shelter=shelter, status__in=[TaskStatus.DISPATCHED, TaskStatus.DELIVERED]
+                ),
+                many=True,
+            ).data,
+            "config": {"shelter": shelter.pk, "stream": f"/ws/shelters/{shelter.pk}/"},
+            "labels": live_labels(),
+            "supply_labels": {
+                "waiting": _("waiting for planning"),
+                "no_date": _("no date yet"),
+                "none": _("No requests yet."),
+                "failed": _("The request could not be filed."),
+                "confirm": _("Confirm receipt"),
+                "whole_shelter": _("Whole shelter"),
+                "nothing_arriving": _("Nothing on its way."),
+            },
+        },
+    )
+
+
+@role_required
+def supply_board(request):
+    if not policy.can_watch_supplies(request.user):
+        raise PermissionDenied
+    return render(
+        request,
+        "supply/board.html",
+        {
+            "board": selectors.supply_board(),
+            "can_run": policy.can_run_supplies(request.user),
+            "labels": live_labels(),
+            "board_labels": {
+                "none": _("None."),
+                "overdue_alert": _("Supply tasks are overdue: %(count)s"),
+                "no_date": _("no date yet"),
+                "dispatch": _("Dispatched"),
+                "deliver": _("Delivered"),
+                "cancel": _("Cancel"),
+                "failed": _("That did not work: %(message)s"),
+            },
+        },
+    )

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shelters.models import DataSource, Stay
+from shelters.supply.demo import sample_requests_remove
 from shelters.supply.models import Request
 from surveys import reports, services
 from surveys.builtin import K6_ANSWERS, K6_ITEMS, LIVING_ISSUES, NEEDS
@@ -100,7 +101,9 @@ def sample_responses_remove() -> None:
     follow_ups = FollowUp.objects.filter(Q(response__in=responses) | sample_people)
     FollowUpChange.objects.filter(follow_up__in=follow_ups).delete()
     follow_ups.delete()
-    Request.objects.filter(Q(survey_response__in=responses) | Q(source=DataSource.SAMPLE) | sample_people).delete()
+    sample_requests_remove(
+        Request.objects.filter(Q(survey_response__in=responses) | Q(source=DataSource.SAMPLE) | sample_people)
+    )
     had_any = responses.exists()
     responses.delete()
     if had_any:

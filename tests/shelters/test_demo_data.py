@@ -31,7 +31,9 @@ from shelters.models import (
     User,
 )
 from shelters.services import PersonData, household_register, stay_check_in, stay_check_out
-from shelters.supply.models import Request
+from shelters.supply.demo import supply_demo_load
+from shelters.supply.models import Request, Stock, SupplyTask
+from shelters.supply.services import supply_plan_open_requests
 from surveys.models import FollowUp, ReportDay, Response
 
 pytestmark = pytest.mark.django_db
@@ -308,3 +310,15 @@ def test_the_command_prints_a_summary_and_the_logins_and_says_it_is_sample_data(
     call_command("load_demo", "--reset", stdout=out)
     assert "Removed the previous sample" in out.getvalue()
     assert Evacuee.objects.count() == Evacuee.objects.filter(source=DataSource.SAMPLE).count() > 0
+
+
+def test_reset_gives_back_the_stock_that_the_sample_answers_requests_had_reserved(loaded):
+    supply_demo_load()
+    reserved_before = sum(Stock.objects.values_list("reserved", flat=True))
+    supply_plan_open_requests()
+    assert sum(Stock.objects.values_list("reserved", flat=True)) > reserved_before
+
+    demo_load(reset=True)
+
+    assert sum(Stock.objects.values_list("reserved", flat=True)) == reserved_before
+    assert not SupplyTask.objects.exists()

@@ -119,6 +119,10 @@ class System:
             return urlunparse(parts._replace(path=f"/{name}")), drop
         return f"sqlite:///{self.workdir / 'system.sqlite3'}", lambda: None
 
+    def without_sample_survey_answers(self) -> None:
+        """Remove the demo's sample survey answers (and the requests they filed) for a test that counts from zero."""
+        self.manage("shell", "-c", "from surveys.demo import sample_responses_remove; sample_responses_remove()")
+
     def manage(self, *args: str) -> str:
         result = subprocess.run(
             [sys.executable, "manage.py", *args],

@@ -36,6 +36,7 @@ def private_system(tmp_path):
             "CELERY_VISIBILITY_TIMEOUT": "5",
         }
     )
+    system.without_sample_survey_answers()
     system.manage("shell", "-c", SETUP)
     yield system, redis_server
     system.stop()

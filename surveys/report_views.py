@@ -135,8 +135,7 @@ def _context(request, form, report: Report | None) -> dict:
     return context
 
 
-@role_required
-def report_page(request):
+def _render_report(request, *, template: str, heatmap: bool):
     if not policy.can_view_reports(request.user):
         raise PermissionDenied
     form, filters = _filters(request)
@@ -146,23 +145,20 @@ def report_page(request):
     context = _context(request, form, report)
     context["stress_figure"] = report_figures.stress_over_time(report)
     context["needs_figure"] = report_figures.needs_ranking(report, context["needs_labels"])
-    context["heatmap_figure"] = report_figures.living_issues_heatmap(report, context["issue_labels"])
-    return render(request, "surveys/report.html", context)
+    if heatmap:
+        context["heatmap_figure"] = report_figures.living_issues_heatmap(report, context["issue_labels"])
+    return render(request, template, context)
+
+
+@role_required
+def report_page(request):
+    return _render_report(request, template="surveys/report.html", heatmap=True)
 
 
 @role_required
 def report_print(request):
     """The same report on A4, without navigation or charts' controls, for printing and filing."""
-    if not policy.can_view_reports(request.user):
-        raise PermissionDenied
-    form, filters = _filters(request)
-    if filters is None:
-        return render(request, "surveys/report.html", _context(request, form, None), status=400)
-    report = _report(request, filters)
-    context = _context(request, form, report)
-    context["stress_figure"] = report_figures.stress_over_time(report)
-    context["needs_figure"] = report_figures.needs_ranking(report, context["needs_labels"])
-    return render(request, "surveys/report_print.html", context)
+    return _render_report(request, template="surveys/report_print.html", heatmap=False)
 
 
 # --- CSV ----------------------------------------------------------------------------------------

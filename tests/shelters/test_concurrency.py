@@ -4,16 +4,16 @@ These run on PostgreSQL only (CI points DATABASE_URL at it): SQLite serialises e
 it cannot show that the row locks and partial unique indexes do their job.
 """
 
-import threading
 from collections import Counter
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 
 from shelters import services
 from shelters.errors import ApplicationError
 from shelters.models import CheckIn, Shelter, Stay, StayMode
+from tests.concurrency import run_together
 from tests.factories import EvacueeFactory, ShelterFactory
 
 pytestmark = [
@@ -22,28 +22,6 @@ pytestmark = [
         "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL (DATABASE_URL)"
     ),
 ]
-
-
-def run_together(*calls):
-    """Run the calls in threads released at the same instant; return each result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def assert_occupancy_matches_open_stays():

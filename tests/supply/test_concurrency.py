@@ -6,8 +6,8 @@ from django.db.models import Sum
 
 from shelters.supply import services
 from shelters.supply.models import Leg, Request, RequestStatus, Stock, SupplyTask
+from tests.concurrency import run_together
 from tests.factories import ShelterFactory
-from tests.shelters.test_concurrency import run_together
 from tests.supply.conftest import MORNING
 
 pytestmark = [

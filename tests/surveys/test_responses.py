@@ -1,16 +1,15 @@
 """`response_submit`, the one write path for an answer: refusals, repeats, follow-up and needs."""
 
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 
 from shelters.errors import ApplicationError
 from shelters.supply.models import Request, RequestOrigin, RequestStatus
 from shelters.supply.services import NeedLine, requests_from_survey
 from surveys import services
 from surveys.models import FollowUp, FollowUpChange, FollowUpState, Question, Response
+from tests.concurrency import run_together
 from tests.factories import EvacueeFactory, ShelterFactory
 from tests.surveys.follow_up_helpers import current_version, k6_answers, submit
 
@@ -203,28 +202,6 @@ def test_re_running_the_needs_of_a_response_creates_nothing_new(shelter_a):
 
 
 # --- Under real concurrency (PostgreSQL) --------------------------------------------------------
-
-
-def run_together(*calls):
-    """Run the calls in threads released at the same instant; return each result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -117,7 +117,7 @@
   function showReplay(replay) {
     var banner = document.getElementById("replay");
     if (!replay || !replay.simulated_at) { banner.hidden = true; return; }
-    var time = new Date(replay.simulated_at).toLocaleString(language, { timeZone: "Asia/Tokyo" });
+    var time = L.formatTime(replay.simulated_at);
     banner.textContent = (replay.finished ? labels.replay_finished : labels.replay_running).replace("%(time)s", time);
     banner.hidden = false;
   }

@@ -120,12 +120,20 @@
       if (state === "live") element.textContent = labels.live;
       else if (state === "refused") element.textContent = labels.refused;
       else {
-        var time = lostAt ? lostAt.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }) : "";
+        var time = lostAt ? formatTime(lostAt, { hour: "2-digit", minute: "2-digit" }) : "";
         element.textContent = labels.reconnecting + " · " + labels.stale_since.replace("%(time)s", time);
       }
       element.dataset.state = state;
     };
   }
+
+  // Times are the city's (Asia/Tokyo) whatever the device's own time zone, in the page's language.
+  var CITY_TIME_ZONE = "Asia/Tokyo";
+  function formatTime(value, options) {
+    var date = value instanceof Date ? value : new Date(value);
+    return date.toLocaleString(document.documentElement.lang, Object.assign({ timeZone: CITY_TIME_ZONE }, options || {}));
+  }
+  var SHORT = { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" };
 
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
@@ -164,6 +172,8 @@
     readJson: readJson,
     showStatus: showStatus,
     escapeHtml: escapeHtml,
+    formatTime: formatTime,
+    SHORT_TIME: SHORT,
     applyShelters: applyShelters,
     RENDER_INTERVAL_MS: 300,
   };

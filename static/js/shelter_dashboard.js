@@ -51,14 +51,14 @@
     list.innerHTML = followUps.length ? followUps.map(function (f) {
       return '<li data-follow-up="' + f.id + '"><a href="' + config.followUpUrl + f.id + '/"><strong>' + L.escapeHtml(f.name) + '</strong></a> <span class="kana">' +
         L.escapeHtml(f.name_kana) + '</span> <span class="badge follow-up-' + f.state + '">' + L.escapeHtml(labels.follow_up_states[f.state] || f.state) +
-        '</span> <time class="muted">' + new Date(f.since).toLocaleString() + "</time></li>";
+        '</span> <time class="muted">' + L.formatTime(f.since) + "</time></li>";
     }).join("") : '<li class="muted">' + L.escapeHtml(labels.no_follow_ups) + "</li>";
   }
 
   function renderNotifications() {
     document.getElementById("notifications").innerHTML = notifications.length ? notifications.map(function (n) {
       return '<li class="notification notification-' + n.kind + '"><span class="badge">' + L.escapeHtml(n.kind_label) + "</span> <strong>" +
-        L.escapeHtml(n.title) + '</strong> <time class="muted">' + new Date(n.created_at).toLocaleString() + "</time>" +
+        L.escapeHtml(n.title) + '</strong> <time class="muted">' + L.formatTime(n.created_at) + "</time>" +
         (n.body ? "<div>" + L.escapeHtml(n.body) + "</div>" : "") + "</li>";
     }).join("") : '<li class="muted">' + L.escapeHtml(labels.no_notifications) + "</li>";
   }

@@ -9,10 +9,9 @@
   var board = L.readJson("board-data");
   var canRun = L.readJson("can-run");
   var NEXT_STEPS = { planned: ["dispatch", "cancel"], dispatched: ["deliver"], delivered: [] };
-  var lang = document.documentElement.lang;
 
   function when(iso) {
-    return iso ? new Date(iso).toLocaleString(lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }) : words.no_date;
+    return iso ? L.formatTime(iso, L.SHORT_TIME) : words.no_date;
   }
 
   function actions(task) {

@@ -10,10 +10,9 @@
   var arriving = L.readJson("arriving-data");
   var residentNames = {};
   L.readJson("residents-data").forEach(function (person) { residentNames[person.id] = person.name; });
-  var lang = document.documentElement.lang;
 
   function when(iso) {
-    return iso ? new Date(iso).toLocaleString(lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "";
+    return iso ? L.formatTime(iso, L.SHORT_TIME) : "";
   }
 
   function render() {

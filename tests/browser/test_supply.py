@@ -20,7 +20,10 @@ def test_a_manager_files_a_request_and_the_promised_date_appears_on_the_dashboar
     desk = Session(server, "manager")
     shelter = desk.api("GET", "/api/shelters/").json()["results"][0]
 
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP")
+    # A device set to another time zone still sees the city's (Asia/Tokyo) times.
+    context = browser.new_context(
+        viewport={"width": 1024, "height": 768}, locale="ja-JP", timezone_id="America/Los_Angeles"
+    )
     dashboard = context.new_page()
     dashboard.set_default_timeout(30_000)
     dashboard.goto(f"{server}/login/")
@@ -48,6 +51,7 @@ def test_a_manager_files_a_request_and_the_promised_date_appears_on_the_dashboar
     expected = f"{promised:%Y/%m/%d} {promised.hour}:{promised:%M}"
     expect(dashboard.locator("#notifications")).to_contain_text(expected)
     expect(filed.locator("[data-field=status]")).to_have_text("計画済み")
+    expect(filed.locator("[data-field=promised]")).to_have_text(f"{promised.month}/{promised.day} {promised:%H:%M}")
     assert dashboard.evaluate("window.stillTheSamePage") is True
 
     # HQ dispatches; the delivery shows up on the supplies page; the manager confirms 10 of 12,

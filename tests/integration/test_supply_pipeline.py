@@ -42,6 +42,7 @@ def private_system(tmp_path):
             "SUPPLY_PLAN_SWEEP_SECONDS": "3",
             "SUPPLY_OVERDUE_CHECK_SECONDS": "3600",
             "CELERY_VISIBILITY_TIMEOUT": "5",
+            "CELERY_UNACKED_RESTORE_SECONDS": "1",
         }
     )
     system.without_sample_survey_answers()

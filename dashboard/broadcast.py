@@ -114,7 +114,12 @@ class _Publisher:
         threading.Thread(target=self.loop.run_forever, name="broadcast-publisher", daemon=True).start()
 
     def group_send(self, layer, group: str, message: dict) -> None:
-        asyncio.run_coroutine_threadsafe(layer.group_send(group, message), self.loop).result(self.TIMEOUT)
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), self.loop)
+        try:
+            future.result(self.TIMEOUT)
+        except TimeoutError:
+            future.cancel()  # don't let sends to a dead Redis pile up on the loop
+            raise
 
 
 _publisher: _Publisher | None = None

@@ -136,6 +136,23 @@ def _enqueue(job_id: int) -> None:
         logger.exception("survey import %s could not be enqueued", job_id)
 
 
+# Queued jobs older than this are queued again by beat's sweep: their message was lost (the broker
+# was down at upload, or Redis restarted empty). A duplicate message is harmless: `_claim` lets
+# one run take a job at a time.
+RESUME_AFTER = timedelta(minutes=1)
+
+
+def survey_imports_resume(*, now=None) -> list[int]:
+    """Queue again every job waiting without a message, and every running job whose worker died."""
+    now = now or timezone.now()
+    waiting = Q(state=ImportState.QUEUED, updated_at__lt=now - RESUME_AFTER)
+    abandoned = Q(state=ImportState.RUNNING, updated_at__lt=now - STALE_AFTER)
+    job_ids = list(SurveyImport.objects.filter(waiting | abandoned).order_by("pk").values_list("pk", flat=True))
+    for job_id in job_ids:
+        _enqueue(job_id)
+    return job_ids
+
+
 # --- Running ------------------------------------------------------------------------------------
 
 

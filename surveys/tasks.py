@@ -9,3 +9,9 @@ from surveys import import_jobs
 def survey_import_process(job_id: int) -> None:
     """Run one slice of an import job; the job enqueues its own continuation while rows remain."""
     import_jobs.survey_import_run(job_id=job_id)
+
+
+@shared_task(name="surveys.import_resume", ignore_result=True)
+def survey_imports_resume() -> None:
+    """Beat's sweep: import jobs whose message was lost are queued again."""
+    import_jobs.survey_imports_resume()

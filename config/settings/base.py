@@ -207,6 +207,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "shelters.supply.tasks.supply_check_overdue",
         "schedule": float(SUPPLY_OVERDUE_CHECK_SECONDS),
     },
+    "survey-imports-resume": {"task": "surveys.import_resume", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {

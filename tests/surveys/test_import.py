@@ -3,14 +3,14 @@
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from shelters.supply.models import Request
 from surveys import import_jobs
@@ -481,3 +481,31 @@ def test_the_navigation_offers_survey_imports_to_those_who_may_import(persona, s
     html = as_user(user).get(reverse("shelters:list")).content.decode()
 
     assert (f'href="{reverse("survey_imports:list")}"' in html) is shown
+
+
+def test_beats_sweep_queues_again_a_job_whose_message_was_lost_and_leaves_live_ones_alone(
+    sample_shelters, hq, monkeypatch
+):
+    queued_now = []
+    monkeypatch.setattr(import_jobs, "_enqueue", queued_now.append)
+    content = (GOOD_HEADER + "r-1,2026-11-20 10:00,SAMPLE-A,always,never,never,1\n").encode()
+    lost, fresh, abandoned, running = (
+        import_jobs.survey_import_create(
+            file_name=f"{name}.csv", content=content, uploaded_by=hq, shelter=None, saved_mapping=None,
+            skip_invalid=False, language="en", enqueue=False,
+        )
+        for name in ("lost", "fresh", "abandoned", "running")
+    )  # fmt: skip
+    now = timezone.now()
+    SurveyImport.objects.filter(pk=lost.pk).update(updated_at=now - timedelta(minutes=5))
+    SurveyImport.objects.filter(pk=abandoned.pk).update(state=ImportState.RUNNING, updated_at=now - timedelta(hours=1))
+    SurveyImport.objects.filter(pk=running.pk).update(state=ImportState.RUNNING, updated_at=now - timedelta(minutes=2))
+
+    resumed = import_jobs.survey_imports_resume(now=now)
+
+    assert resumed == queued_now == [lost.pk, abandoned.pk]
+    assert fresh.pk not in resumed and running.pk not in resumed
+    # The resumed job then runs to the end, once.
+    import_jobs.survey_import_run(job_id=lost.pk)
+    assert SurveyImport.objects.get(pk=lost.pk).state == ImportState.DONE
+    assert import_jobs.survey_import_run(job_id=lost.pk) is None

@@ -24,7 +24,9 @@
     });
   }
 
-  var wasFinished = null;
+  // Whether the page was drawn with the job finished: if not, it reloads once when the job ends,
+  // however quickly that happens (even before the first poll answers).
+  var renderedFinished = box.getAttribute("data-finished") === "true";
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
@@ -35,10 +37,9 @@
         show(progress);
         if (progress.finished) {
           // Reload once if the job finished while we watched, so the errors table appears.
-          if (wasFinished === false) window.location.reload();
+          if (!renderedFinished) window.location.reload();
           return;
         }
-        wasFinished = false;
         window.setTimeout(poll, 1000);
       })
       .catch(function () {

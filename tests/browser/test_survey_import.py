@@ -39,3 +39,28 @@ def test_a_manager_uploads_a_kobo_file_and_watches_the_progress_bar_reach_the_su
     expect(page.locator("table.errors")).to_contain_text("k6_2")
     assert Response.objects.filter(shelter=shelter_a).count() == 2
     assert SurveyImport.objects.get().state == ImportState.DONE
+
+
+def test_a_job_that_ends_before_the_pages_first_poll_answers_still_shows_its_errors(
+    page, live_server, log_in, manager_a, shelter_a, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(import_jobs, "_enqueue", lambda job_id: None)
+    shelter_a.code = "SAMPLE-A"
+    shelter_a.save(update_fields=["code"])
+    text = (DATA / "kobo_sample.csv").read_text(encoding="utf-8")
+    bad = text.splitlines()[2].replace('"never";"a_little"', '"never";"maybe"', 1).replace("2a9d3e55", "2a9d3e56")
+    upload = tmp_path / "kobo_export.csv"
+    upload.write_text(text + bad + "\n", encoding="utf-8")
+    # The progress endpoint does not answer at first (a slow network), so the job ends unseen.
+    page.route("**/progress/", lambda route: route.abort())
+
+    log_in(page, "manager_a")
+    page.goto(f"{live_server.url}/surveys/imports/")
+    page.set_input_files("input[name=file]", str(upload))
+    page.check("input[name=skip_invalid]")
+    page.click("form.import-form button[type=submit]")
+    expect(page.locator("[data-field=state_label]")).to_have_text("待機中")
+    import_jobs.survey_import_run(job_id=SurveyImport.objects.get().pk)
+    page.unroute("**/progress/")
+
+    expect(page.locator("table.errors td.line")).to_have_text(["4"], timeout=20_000)

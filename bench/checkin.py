@@ -61,6 +61,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import psycopg
+from benchdb import recreate_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
@@ -187,16 +188,6 @@ class CpuGroups:
 
 
 # --- Database: recreate, migrate, seed ----------------------------------------------------------
-
-
-def recreate_database(url: str) -> str:
-    name = urlsplit(url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to drop database {name!r}: a benchmark database's name must contain 'bench'.")
-    with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return name
 
 
 def migrate(env: dict[str, str]) -> None:

@@ -33,9 +33,9 @@ import textwrap
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from benchdb import recreate_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -131,16 +131,6 @@ def raw_write_reference(database_url: str, *, tasks: int, legs: int, requests: i
         return time.perf_counter() - started
 
 
-def recreate(database_url: str) -> None:
-    name = urlsplit(database_url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit("The benchmark database's name must contain 'bench': it is dropped and created again.")
-    admin = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/shelter_bench_supply")
@@ -153,7 +143,7 @@ def main() -> int:
 
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-supply-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
-    recreate(args.database_url)
+    recreate_database(args.database_url)
     redis_server = PrivateRedis(workdir)
     env = {
         **os.environ,

@@ -40,9 +40,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
+from benchdb import drop_database, recreate_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
@@ -52,22 +52,6 @@ K6_VALUES = ["never", "a_little", "sometimes", "mostly", "always"]
 
 
 # --- Database -----------------------------------------------------------------------------------
-
-
-def recreate_database(url: str) -> str:
-    name = urlsplit(url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to drop database {name!r}: a benchmark database's name must contain 'bench'.")
-    with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_database(url: str) -> None:
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def django_env(url: str) -> dict[str, str]:

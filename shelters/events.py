@@ -16,7 +16,7 @@ from typing import TypedDict
 
 from django.db import transaction
 
-from dashboard import broadcast
+from dashboard import broadcast, coalesce
 
 
 class ShelterState(TypedDict):
@@ -39,29 +39,14 @@ class ShelterState(TypedDict):
 
 SHELTER_UPDATED = "shelter.updated"
 
-_PENDING = "_pending_shelter_events"
-
 
 def shelters_changed(shelter_ids) -> None:
     """Note that these shelters changed; one event per shelter goes out when the transaction commits."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
+    pending = coalesce.collector("_pending_shelter_events", factory=set, send=_send)
+    if pending is None:
         _send(set(shelter_ids))
-        return
-    pending = getattr(connection, _PENDING, None)
-    # After a rollback Django drops our callback but not our set: start afresh then.
-    if pending is None or not any(callback is _flush for _, callback, _ in connection.run_on_commit):
-        pending = set()
-        setattr(connection, _PENDING, pending)
-        transaction.on_commit(_flush)
-    pending.update(shelter_ids)
-
-
-def _flush() -> None:
-    connection = transaction.get_connection()
-    shelter_ids = getattr(connection, _PENDING, None) or set()
-    setattr(connection, _PENDING, None)
-    _send(shelter_ids)
+    else:
+        pending.update(shelter_ids)
 
 
 def _send(shelter_ids: set[int]) -> None:

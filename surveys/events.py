@@ -15,9 +15,7 @@ after commit. Event types and their data:
 import time
 from typing import TypedDict
 
-from django.db import transaction
-
-from dashboard import broadcast
+from dashboard import broadcast, coalesce
 from surveys.suppression import suppress
 
 
@@ -49,8 +47,6 @@ class FollowUpCount(TypedDict):
 SURVEYS_SUMMARY = "surveys.summary"
 FOLLOW_UPS_CHANGED = "follow_ups.changed"
 
-_PENDING = "_pending_survey_events"
-
 
 class _Pending:
     """What one transaction changed, sent once when it commits."""
@@ -71,28 +67,12 @@ def follow_ups_changed(shelter_ids) -> None:
 
 
 def _note(*, summary: bool = False, follow_up_shelters=()) -> None:
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        pending = _Pending()
-        pending.summary = summary
-        pending.follow_up_shelters.update(follow_up_shelters)
-        _send(pending)
-        return
-    pending = getattr(connection, _PENDING, None)
-    # After a rollback Django drops our callback but not our object: start afresh then.
-    if pending is None or not any(callback is _flush for _, callback, _ in connection.run_on_commit):
-        pending = _Pending()
-        setattr(connection, _PENDING, pending)
-        transaction.on_commit(_flush)
+    pending = coalesce.collector("_pending_survey_events", factory=_Pending, send=_send)
+    now = pending is None
+    pending = pending or _Pending()
     pending.summary = pending.summary or summary
     pending.follow_up_shelters.update(follow_up_shelters)
-
-
-def _flush() -> None:
-    connection = transaction.get_connection()
-    pending = getattr(connection, _PENDING, None)
-    setattr(connection, _PENDING, None)
-    if pending is not None:
+    if now:
         _send(pending)
 
 

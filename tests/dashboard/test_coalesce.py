@@ -5,7 +5,7 @@ from django.db import transaction
 
 from dashboard import coalesce
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def collect(sent, *values):

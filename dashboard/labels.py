@@ -32,6 +32,6 @@ def live_labels() -> dict:
             "closed": _("Closed"),
         },
         "no_follow_ups": _("Nobody on the follow-up list."),
-        "no_needs": _("No open requests from survey answers."),
+        "no_needs": _("No requests from survey answers are waiting."),
         "replay_finished": _("Replay of real data finished (Nanao City, 2024 Noto earthquake): %(time)s"),
     }

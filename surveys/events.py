@@ -36,7 +36,7 @@ class SurveySummary(TypedDict):
     k6_13_share: float | str | None  # share of scored with K6 >= 13 (0..1), "<5", or None
     k6_10_share: float | str | None
     k6_mean: float | str | None
-    needs: list[NeedRank]  # open requests filed from survey answers, most asked first
+    needs: list[NeedRank]  # requests from survey answers not yet received, most asked first
 
 
 class FollowUpCount(TypedDict):

@@ -136,13 +136,17 @@ def _today_bounds(now: datetime) -> tuple[datetime, datetime]:
 
 
 def needs_ranking() -> list[NeedRank]:
-    """Items by the number of open requests filed from survey answers, city-wide, suppressed.
+    """Items by the number of requests from survey answers not yet received, city-wide, suppressed.
+
+    A need counts until the shelter confirms it arrived (or it is cancelled), not only until the
+    planner gives it a date: HQ watches what is still missing.
 
     Shown figures come first, most requested first; items with 1 to 4 requests follow in catalogue
     order, so the order does not tell their sizes apart either.
     """
     rows = (
-        Request.objects.filter(status=RequestStatus.OPEN, origin=RequestOrigin.SURVEY)
+        Request.objects.filter(origin=RequestOrigin.SURVEY)
+        .exclude(status__in=[RequestStatus.RECEIVED, RequestStatus.CANCELLED])
         .values("item_id")
         .annotate(requests=Count("id"), quantity=Sum("quantity"))
     )

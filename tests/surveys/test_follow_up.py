@@ -494,6 +494,23 @@ def test_the_needs_ranking_puts_shown_figures_first_and_small_cells_in_catalogue
     ]
 
 
+def test_a_need_stays_in_the_ranking_once_planned_and_leaves_it_when_received_or_cancelled(shelter_a):
+    from shelters.supply.models import Request, RequestStatus
+    from surveys.selectors import needs_ranking
+
+    for _ in range(7):
+        submit(shelter_a, {"needs": ["blankets"]})
+    requests = list(Request.objects.order_by("pk"))
+    Request.objects.filter(pk__in=[r.pk for r in requests[:3]]).update(status=RequestStatus.PLANNED)
+    Request.objects.filter(pk=requests[3].pk).update(status=RequestStatus.DISPATCHED)
+    assert [(n["item"], n["requests"]) for n in needs_ranking()] == [("blankets", 7)]
+
+    Request.objects.filter(pk=requests[4].pk).update(status=RequestStatus.RECEIVED)
+    Request.objects.filter(pk=requests[5].pk).update(status=RequestStatus.CANCELLED)
+
+    assert [(n["item"], n["requests"]) for n in needs_ranking()] == [("blankets", 5)]
+
+
 def test_the_follow_up_list_page_costs_the_same_queries_for_one_case_or_many(as_user, hq, case_a, shelter_a):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -11,6 +11,7 @@ A job works in slices of at most `TIME_BUDGET_SECONDS` and enqueues its own cont
 large file never runs into the Celery time limit; `rows_processed` is where the next slice starts.
 """
 
+import itertools
 import logging
 import time
 import unicodedata
@@ -315,46 +316,61 @@ def _check(job: SurveyImport, prepared: Prepared) -> None:
     job.save()
 
 
+def _store_row(job: SurveyImport, row, *, shelters: "_Shelters", key: str, entered_by: User | None) -> None:
+    shelter = job.shelter or shelters.resolve(row.shelter_reference)
+    try:
+        _response, created = response_submit(
+            version=job.version,
+            shelter=shelter,
+            raw_answers=row.raw_answers,
+            channel=ResponseChannel.IMPORT,
+            submission_key=key,
+            entered_by=entered_by,
+            answered_at=row.answered_at,
+        )
+    except ApplicationError as error:
+        job.invalid_rows += 1
+        _record_errors(job, [RowError(row.line, error.field or "row", str(error.message))])
+    else:
+        if created:
+            job.imported += 1
+        else:
+            job.duplicates += 1
+
+
 def _store(job: SurveyImport, prepared: Prepared, *, started: float, time_budget: float) -> bool:
-    """Store rows from `rows_processed` on; True when the file is done, False when the slice ran out of time."""
+    """Store rows from `rows_processed` on; True when the file is done, False when the slice ran out of time.
+
+    One transaction per chunk of rows, each row in a savepoint of its own (`response_submit`'s
+    atomic block): a refused row rolls back alone, the chunk's progress commits with its rows (a
+    crash loses the chunk and its count together), and what the rows changed goes out to the
+    dashboards once per chunk, not once per row.
+    """
     shelters = _Shelters(job.uploaded_by)
     seen: dict[str, int] = {}
     entered_by = job.uploaded_by
     key_prefix = f"import:{job.file_format}:"
-    counts_since_save = 0
-    for number, (line, values) in enumerate(prepared.file.rows(), 1):
-        row = prepared.reader.read(line, values)
-        # Rows before the resume point still feed the duplicate-id check, so line numbers stay right.
-        problems = [] if row.ignored else _row_problems(row, prepared.reader, job, shelters, seen)
-        if number <= job.rows_processed:
-            continue
-        if not row.ignored and not problems:
-            shelter = job.shelter or shelters.resolve(row.shelter_reference)
-            try:
-                _response, created = response_submit(
-                    version=job.version,
-                    shelter=shelter,
-                    raw_answers=row.raw_answers,
-                    channel=ResponseChannel.IMPORT,
-                    submission_key=key_prefix + row.response_id,
-                    entered_by=entered_by,
-                    answered_at=row.answered_at,
-                )
-            except ApplicationError as error:
-                job.invalid_rows += 1
-                _record_errors(job, [RowError(line, error.field or "row", str(error.message))])
-            else:
-                if created:
-                    job.imported += 1
-                else:
-                    job.duplicates += 1
-        job.rows_processed = number
-        counts_since_save += 1
-        if counts_since_save >= CHUNK_ROWS:
-            counts_since_save = 0
-            job.save()
-            if time.monotonic() - started > time_budget:
-                return False
+    rows = enumerate(prepared.file.rows(), 1)
+    while True:
+        stored_any = False
+        with transaction.atomic():
+            chunk = list(itertools.islice(rows, CHUNK_ROWS))
+            for number, (line, values) in chunk:
+                row = prepared.reader.read(line, values)
+                # Rows before the resume point still feed the duplicate-id check, so line numbers stay right.
+                problems = [] if row.ignored else _row_problems(row, prepared.reader, job, shelters, seen)
+                if number <= job.rows_processed:
+                    continue
+                stored_any = True
+                if not row.ignored and not problems:
+                    _store_row(job, row, shelters=shelters, key=key_prefix + row.response_id, entered_by=entered_by)
+                job.rows_processed = number
+            if stored_any:
+                job.save()
+        if len(chunk) < CHUNK_ROWS:
+            break
+        if stored_any and time.monotonic() - started > time_budget:
+            return False
     job.rows_processed = job.total_rows
     if job.skip_invalid and job.invalid_rows:
         message = _("Imported the valid rows; the rows listed were skipped.")

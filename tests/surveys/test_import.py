@@ -509,3 +509,22 @@ def test_beats_sweep_queues_again_a_job_whose_message_was_lost_and_leaves_live_o
     import_jobs.survey_import_run(job_id=lost.pk)
     assert SurveyImport.objects.get(pk=lost.pk).state == ImportState.DONE
     assert import_jobs.survey_import_run(job_id=lost.pk) is None
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_dashboards_hear_of_an_import_once_per_chunk_not_once_per_row(shelter_a, hq, monkeypatch):
+    from surveys import events
+
+    monkeypatch.setattr(import_jobs, "CHUNK_ROWS", 10)
+    summaries = []
+    monkeypatch.setattr(events, "_send", summaries.append)
+    lines = ["response_id,answered_at,k6_1,k6_2,k6_3,k6_4,k6_5,k6_6"]
+    lines += [f"r-{n},2026-11-20 10:00,always,never,never,never,never,mostly" for n in range(25)]
+    job = import_jobs.survey_import_create(
+        file_name="big.csv", content="\n".join(lines).encode(), uploaded_by=hq, shelter=shelter_a, enqueue=False
+    )
+
+    import_jobs.survey_import_run(job_id=job.pk)
+
+    assert SurveyImport.objects.get(pk=job.pk).imported == 25
+    assert len(summaries) == 3 and all(pending.summary for pending in summaries)

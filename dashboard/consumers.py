@@ -22,7 +22,7 @@ from shelters import policy
 from surveys import selectors as survey_selectors
 
 FORBIDDEN = 4403
-SUPPORT_LIST_DELAY = 0.5  # seconds: a burst of check-ins refreshes a manager's names list once
+NAMED_LIST_DELAY = 0.5  # seconds: a burst of events refreshes a manager's named list once
 
 
 # Events reach these sockets through the process's hub, never through a channel of their own:
@@ -104,10 +104,20 @@ class CityConsumer(StreamConsumer):
 
 
 class ShelterConsumer(StreamConsumer):
-    """One shelter: its figures, notifications, and for its own managers the names needing support."""
+    """One shelter: its figures, notifications, and for its own managers the lists with names.
+
+    Events on a shelter's stream carry figures only, since officials may watch it too. A socket
+    whose user may see names fetches the named list an event concerns itself, once per burst.
+    """
+
+    # Event (as its envelope starts) -> the named list to send: (message type, data key, selector).
+    NAMED_LISTS = {
+        '{"type":"shelter.updated"': ("support_list", "support_list", selectors.support_list),
+        '{"type":"follow_ups.changed"': ("follow_up_list", "follow_ups", survey_selectors.shelter_follow_ups),
+    }
 
     shows_names = False
-    _support_list_task = None
+    _list_tasks: dict | None = None
 
     def authorized_stream(self, user):
         shelter_id = self.scope["url_route"]["kwargs"]["shelter_id"]
@@ -120,43 +130,25 @@ class ShelterConsumer(StreamConsumer):
     def snapshot_data(self):
         return selectors.shelter_snapshot(user=self.scope["user"], shelter_id=self.shelter_id)
 
-    _follow_up_list_task = None
-
     def delivered(self, texts):
-        if self.shows_names and any(text.startswith('{"type":"shelter.updated"') for text in texts):
-            self._schedule_support_list()
-        # The event carries a count only (officials share the stream): names are fetched per socket.
-        if self.shows_names and any(text.startswith('{"type":"follow_ups.changed"') for text in texts):
-            self._schedule_follow_up_list()
+        if not self.shows_names:
+            return
+        for prefix, named_list in self.NAMED_LISTS.items():
+            if any(text.startswith(prefix) for text in texts):
+                self._send_list_soon(*named_list)
 
-    def _schedule_support_list(self):
-        if self._support_list_task is None or self._support_list_task.done():
-            self._support_list_task = asyncio.ensure_future(self._send_support_list_later())
+    def _send_list_soon(self, message_type: str, key: str, selector) -> None:
+        tasks = self._list_tasks = self._list_tasks or {}
+        task = tasks.get(message_type)
+        if task is None or task.done():
+            tasks[message_type] = asyncio.ensure_future(self._send_list_later(message_type, key, selector))
 
-    async def _send_support_list_later(self):
-        await asyncio.sleep(SUPPORT_LIST_DELAY)
-        people = await database_sync_to_async(selectors.support_list)(
-            user=self.scope["user"], shelter_id=self.shelter_id
-        )
-        await self.send(
-            text_data=json.dumps({"type": "support_list", "data": {"support_list": people}}, ensure_ascii=False)
-        )
-
-    def _schedule_follow_up_list(self):
-        if self._follow_up_list_task is None or self._follow_up_list_task.done():
-            self._follow_up_list_task = asyncio.ensure_future(self._send_follow_up_list_later())
-
-    async def _send_follow_up_list_later(self):
-        await asyncio.sleep(SUPPORT_LIST_DELAY)
-        follow_ups = await database_sync_to_async(survey_selectors.shelter_follow_ups)(
-            user=self.scope["user"], shelter_id=self.shelter_id
-        )
-        await self.send(
-            text_data=json.dumps({"type": "follow_up_list", "data": {"follow_ups": follow_ups}}, ensure_ascii=False)
-        )
+    async def _send_list_later(self, message_type: str, key: str, selector) -> None:
+        await asyncio.sleep(NAMED_LIST_DELAY)
+        items = await database_sync_to_async(selector)(user=self.scope["user"], shelter_id=self.shelter_id)
+        await self.send(text_data=json.dumps({"type": message_type, "data": {key: items}}, ensure_ascii=False))
 
     async def disconnect(self, code):
-        for task in (self._support_list_task, self._follow_up_list_task):
-            if task is not None:
-                task.cancel()
+        for task in (self._list_tasks or {}).values():
+            task.cancel()
         await super().disconnect(code)

@@ -21,7 +21,7 @@ from collections import defaultdict
 
 import redis
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -128,7 +128,7 @@ _publisher_lock = threading.Lock()
 
 def _group_send(layer, group: str, message: dict) -> None:
     global _publisher
-    if isinstance(sequences(), _LocalSequences):
+    if isinstance(layer, InMemoryChannelLayer):
         # The in-memory layer of unit tests lives on the test's own loop.
         async_to_sync(layer.group_send)(group, message)
         return

@@ -93,7 +93,7 @@ class ReplayDataError(Exception):
 
 
 def default_data_dir() -> Path:
-    return Path(settings.BASE_DIR).parent / "shared" / "data" / "nanao-2024"
+    return Path(settings.BASE_DIR) / "data" / "nanao-2024"
 
 
 def replay_code(published_code: str) -> str:

@@ -11,7 +11,7 @@ from shelters.importers import parse_capacity, parse_shelter_file
 from shelters.models import AuditEntry, DataSource, Shelter, ShelterKind, ShelterStatus
 from tests.factories import ShelterFactory
 
-NANAO = Path(__file__).resolve().parents[3] / "shared" / "data" / "nanao-2024"
+NANAO = Path(__file__).resolve().parents[2] / "data" / "nanao-2024"
 REFERENCE = NANAO / "reference_data.csv"
 FIRST_SNAPSHOT = NANAO / "history" / "open_shelter_Nanao-shi_2024-01-09-1800.csv"
 WELFARE_SNAPSHOT = NANAO / "history" / "open_shelter_Nanao-shi_2024-06-20-1200.csv"

@@ -41,7 +41,7 @@ from tests.factories import EvacueeFactory, ShelterFactory
 
 pytestmark = pytest.mark.django_db
 
-NANAO = Path(__file__).resolve().parents[3] / "shared" / "data" / "nanao-2024"
+NANAO = Path(__file__).resolve().parents[2] / "data" / "nanao-2024"
 FIRST_SNAPSHOT = NANAO / "history" / "open_shelter_Nanao-shi_2024-01-09-1800.csv"
 OPEN_STATUSES = (ShelterStatus.OPEN, ShelterStatus.FULL)
 

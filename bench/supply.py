@@ -49,8 +49,8 @@ SEED = """
 import random
 from decimal import Decimal
 from shelters.models import Shelter, ShelterStatus, DataSource
-from shelters.supply.demo import supply_demo_load
-from shelters.supply.models import Depot, Item, Request, Stock
+from supply.demo import supply_demo_load
+from supply.models import Depot, Item, Request, Stock
 
 random.seed(7)
 shelters = Shelter.objects.bulk_create(
@@ -186,7 +186,7 @@ def main() -> int:
                 return connection.execute("SELECT count(*) FROM supply_request WHERE status = 'open'").fetchone()[0]
 
         started = time.perf_counter()
-        manage("shell", "-c", "from shelters.supply.services import supply_plan_soon; supply_plan_soon()")
+        manage("shell", "-c", "from supply.services import supply_plan_soon; supply_plan_soon()")
         if not wait_for(lambda: open_requests() == 0, timeout=600, interval=0.05):
             sys.exit("planning did not finish within 10 minutes")
         elapsed = time.perf_counter() - started

@@ -17,7 +17,7 @@ urlpatterns = [
     path("s/", include("surveys.public_urls")),
     path("surveys/follow-ups/", include("surveys.follow_up_urls")),
     path("reports/", include("surveys.report_urls")),
-    path("supplies/", include("shelters.supply.urls")),
+    path("supplies/", include("supply.urls")),
     path("api/", include("shelters.api_urls")),
     path("api/", include("surveys.follow_up_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

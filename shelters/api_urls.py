@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from shelters import api
-from shelters.supply import api as supply_api
+from supply import api as supply_api
 
 router = DefaultRouter()
 router.register("shelters", api.ShelterViewSet, basename="shelter")

@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shelters.models import DataSource, Stay
-from shelters.supply.demo import sample_requests_remove
-from shelters.supply.models import Request
+from supply.demo import sample_requests_remove
+from supply.models import Request
 from surveys import reports, services
 from surveys.builtin import K6_ANSWERS, K6_ITEMS, LIVING_ISSUES, NEEDS
 from surveys.models import FollowUp, FollowUpChange, Response, ResponseChannel, SurveyVersion

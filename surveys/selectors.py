@@ -9,7 +9,7 @@ from django.utils import timezone
 from shelters import policy
 from shelters import selectors as shelter_selectors
 from shelters.models import Evacuee, Shelter, User
-from shelters.supply.models import Item, Request, RequestOrigin, RequestStatus
+from supply.models import Item, Request, RequestOrigin, RequestStatus
 from surveys import scoring
 from surveys.builtin import SURVEY_CODE
 from surveys.events import NeedRank, SurveySummary

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from shelters.errors import ApplicationError
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
 from shelters.services.audit import audit_record
-from shelters.supply.services import NeedLine, requests_from_survey
+from supply.services import NeedLine, requests_from_survey
 from surveys import events, reports, scoring
 from surveys.models import (
     Choice,

@@ -33,7 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "shelters",
-    "shelters.supply",
+    "supply",
     "surveys",
     "dashboard",
 ]
@@ -188,7 +188,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # keep reconnecting through a Redis restart
 
-# Supplies (shelters/supply): how the planner turns distances into times, and how often it runs.
+# Supplies (supply): how the planner turns distances into times, and how often it runs.
 SUPPLY_ROAD_SPEED_KMH = env_int("SUPPLY_ROAD_SPEED_KMH", 30)
 # Roads are longer than the straight line between two points, in percent of it.
 SUPPLY_ROAD_DETOUR_PERCENT = env_int("SUPPLY_ROAD_DETOUR_PERCENT", 130)
@@ -202,9 +202,9 @@ SUPPLY_OVERDUE_CHECK_SECONDS = env_int("SUPPLY_OVERDUE_CHECK_SECONDS", 300)
 SUPPLY_PLAN_BATCH = env_int("SUPPLY_PLAN_BATCH", 2000)
 
 CELERY_BEAT_SCHEDULE: dict = {
-    "supply-plan-sweep": {"task": "shelters.supply.tasks.supply_plan", "schedule": float(SUPPLY_PLAN_SWEEP_SECONDS)},
+    "supply-plan-sweep": {"task": "supply.tasks.supply_plan", "schedule": float(SUPPLY_PLAN_SWEEP_SECONDS)},
     "supply-overdue": {
-        "task": "shelters.supply.tasks.supply_check_overdue",
+        "task": "supply.tasks.supply_check_overdue",
         "schedule": float(SUPPLY_OVERDUE_CHECK_SECONDS),
     },
     "survey-imports-resume": {"task": "surveys.import_resume", "schedule": 60.0},

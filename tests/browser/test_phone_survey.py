@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shelters import services as shelter_services
-from shelters.supply.models import Request
+from supply.models import Request
 from surveys import services
 from surveys.models import FollowUp, Response, SurveyVersion
 from tests.factories import EvacueeFactory

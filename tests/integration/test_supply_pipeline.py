@@ -27,7 +27,7 @@ pytestmark = [
 ]
 
 SETUP = """
-from shelters.supply.demo import supply_demo_load
+from supply.demo import supply_demo_load
 supply_demo_load()
 """
 
@@ -115,8 +115,8 @@ def test_requests_filed_while_redis_is_down_are_all_planned_exactly_once(private
         f"""
         import time
         from shelters.models import Shelter
-        from shelters.supply.models import Item
-        from shelters.supply.services import request_create
+        from supply.models import Item
+        from supply.services import request_create
         shelters = list(Shelter.objects.order_by("id")[:15])
         items = list(Item.objects.filter(code__in=["water", "food", "blankets", "masks"]).order_by("id"))
         for index in range({burst}):
@@ -153,8 +153,8 @@ def test_a_worker_killed_in_the_middle_of_planning_leaves_no_duplicates(private_
         textwrap.dedent(
             f"""
             from shelters.models import Shelter
-            from shelters.supply.models import Item, Request
-            from shelters.supply.services import supply_plan_soon
+            from supply.models import Item, Request
+            from supply.services import supply_plan_soon
             shelters = list(Shelter.objects.order_by("id"))
             items = list(Item.objects.order_by("id"))
             Request.objects.bulk_create(

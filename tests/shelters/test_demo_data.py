@@ -31,9 +31,9 @@ from shelters.models import (
     User,
 )
 from shelters.services import PersonData, household_register, stay_check_in, stay_check_out
-from shelters.supply.demo import supply_demo_load
-from shelters.supply.models import Request, Stock, SupplyTask
-from shelters.supply.services import supply_plan_open_requests
+from supply.demo import supply_demo_load
+from supply.models import Request, Stock, SupplyTask
+from supply.services import supply_plan_open_requests
 from surveys.models import FollowUp, ReportDay, Response
 
 pytestmark = pytest.mark.django_db

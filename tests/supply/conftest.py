@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shelters.supply.models import Depot, Item, Stock, Supplier, SupplierItem
+from supply.models import Depot, Item, Stock, Supplier, SupplierItem
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # A Tuesday morning before the depots open.

@@ -4,8 +4,8 @@ import pytest
 from django.conf import settings
 from django.db.models import Sum
 
-from shelters.supply import services
-from shelters.supply.models import Leg, Request, RequestStatus, Stock, SupplyTask
+from supply import services
+from supply.models import Leg, Request, RequestStatus, Stock, SupplyTask
 from tests.concurrency import run_together
 from tests.factories import ShelterFactory
 from tests.supply.conftest import MORNING

@@ -11,8 +11,8 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from dashboard.routing import websocket_urlpatterns
-from shelters.supply import services
-from shelters.supply.models import SupplyTask
+from supply import services
+from supply.models import SupplyTask
 from tests.supply.conftest import MORNING
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -7,8 +7,8 @@ import pytest
 
 from dashboard.models import Notification
 from shelters.errors import ApplicationError
-from shelters.supply import services
-from shelters.supply.models import Request, RequestOrigin, RequestStatus, Stock, SupplyTask, TaskStatus
+from supply import services
+from supply.models import Request, RequestOrigin, RequestStatus, Stock, SupplyTask, TaskStatus
 from tests.supply.conftest import MORNING
 
 

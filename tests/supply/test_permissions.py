@@ -2,8 +2,8 @@
 
 import pytest
 
-from shelters.supply import services
-from shelters.supply.models import Request, SupplyTask, TaskStatus
+from supply import services
+from supply.models import Request, SupplyTask, TaskStatus
 from tests.supply.conftest import MORNING
 
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from dashboard.models import Notification
-from shelters.supply import services
-from shelters.supply.models import Leg, Request, RequestStatus, Stock, SupplyTask, Urgency
+from supply import services
+from supply.models import Leg, Request, RequestStatus, Stock, SupplyTask, Urgency
 from tests.supply.conftest import MORNING, TOKYO
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shelters.supply import planning
+from supply import planning
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

@@ -495,7 +495,7 @@ def test_the_needs_ranking_puts_shown_figures_first_and_small_cells_in_catalogue
 
 
 def test_a_need_stays_in_the_ranking_once_planned_and_leaves_it_when_received_or_cancelled(shelter_a):
-    from shelters.supply.models import Request, RequestStatus
+    from supply.models import Request, RequestStatus
     from surveys.selectors import needs_ranking
 
     for _ in range(7):

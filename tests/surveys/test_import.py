@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from shelters.supply.models import Request
+from supply.models import Request
 from surveys import import_jobs
 from surveys.importers import KOBO, QUALTRICS, ImportFile
 from surveys.models import ImportState, Response, SurveyImport, SurveyImportMapping
@@ -41,7 +41,7 @@ def sample_shelters(shelter_a, shelter_b):
 @pytest.fixture
 def supply_items(db):
     """The supply catalogue the needs answers point at (installed by the supply app's migration)."""
-    from shelters.supply.models import Item
+    from supply.models import Item
 
     return set(Item.objects.values_list("code", flat=True))
 

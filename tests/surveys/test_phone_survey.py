@@ -5,7 +5,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from shelters import services as shelter_services
-from shelters.supply.models import Request
+from supply.models import Request
 from surveys import links, services
 from surveys.models import FollowUp, Response, ResponseChannel
 from tests.factories import EvacueeFactory, ShelterFactory

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from shelters.models import AuditEntry
-from shelters.supply.models import Request
+from supply.models import Request
 from surveys.models import FollowUp, Response
 from tests.surveys.conftest import k6_post, status_of
 

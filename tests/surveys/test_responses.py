@@ -5,8 +5,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from shelters.errors import ApplicationError
-from shelters.supply.models import Request, RequestOrigin, RequestStatus
-from shelters.supply.services import NeedLine, requests_from_survey
+from supply.models import Request, RequestOrigin, RequestStatus
+from supply.services import NeedLine, requests_from_survey
 from surveys import services
 from surveys.models import FollowUp, FollowUpChange, FollowUpState, Question, Response
 from tests.concurrency import run_together

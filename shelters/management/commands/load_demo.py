@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from shelters.demo import DEMO_PASSWORD, demo_load
 from shelters.models import Role
-from shelters.supply.demo import supply_demo_load
+from supply.demo import supply_demo_load
 
 
 class Command(BaseCommand):

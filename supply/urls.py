@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shelters.supply import views
+from supply import views
 
 app_name = "supply"
 

@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 from shelters import policy
 from shelters.api import HasRole
 from shelters.models import Shelter
-from shelters.supply import selectors, services
-from shelters.supply.models import Depot, Item, Request, SupplyTask, Urgency
+from supply import selectors, services
+from supply.models import Depot, Item, Request, SupplyTask, Urgency
 
 
 class RunsSupplies(BasePermission):

@@ -4,7 +4,7 @@ so reservations always match the planned legs."""
 
 from django.contrib import admin
 
-from shelters.supply.models import Depot, Item, Request, Stock, Supplier, SupplierItem, SupplyTask
+from supply.models import Depot, Item, Request, Stock, Supplier, SupplierItem, SupplyTask
 
 
 @admin.register(Item)

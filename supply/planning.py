@@ -1,7 +1,7 @@
 """The planner's arithmetic, free of the database: distances, travel times, dispatch slots,
 promised delivery times and the order in which depots give up their stock.
 
-`shelters.supply.services.supply_plan_open_requests` feeds these with rows it has locked; the
+`supply.services.supply_plan_open_requests` feeds these with rows it has locked; the
 tests run them over tables of cases.
 """
 

@@ -8,9 +8,9 @@ from dashboard.labels import live_labels
 from shelters import policy
 from shelters import selectors as shelter_selectors
 from shelters.models import Shelter
-from shelters.supply import selectors
-from shelters.supply.api import RequestSerializer, TaskSerializer
-from shelters.supply.models import Item, TaskStatus, Urgency
+from supply import selectors
+from supply.api import RequestSerializer, TaskSerializer
+from supply.models import Item, TaskStatus, Urgency
 from shelters.views import role_required
 
 

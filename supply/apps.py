@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class SupplyConfig(AppConfig):
     """Supplies: the item catalogue and shelters' requests (later: depots, stock, supply tasks)."""
 
-    name = "shelters.supply"
+    name = "supply"
     label = "supply"
     verbose_name = _("Supplies")
     default_auto_field = "django.db.models.BigAutoField"

@@ -9,7 +9,7 @@ from datetime import time
 
 from django.db import transaction
 
-from shelters.supply.models import Depot, Item, Stock, Supplier, SupplierItem, SupplyTask, TaskStatus
+from supply.models import Depot, Item, Stock, Supplier, SupplierItem, SupplyTask, TaskStatus
 
 # code, name, latitude, longitude, deliveries a day
 DEPOTS = [
@@ -100,7 +100,7 @@ def sample_requests_remove(requests) -> None:
     Tasks further along (dispatched, delivered) were sample movements of sample stock and are
     simply deleted with their legs.
     """
-    from shelters.supply.services import supply_task_cancel
+    from supply.services import supply_task_cancel
 
     task_ids = set(requests.exclude(task=None).values_list("task_id", flat=True))
     for task in SupplyTask.objects.filter(pk__in=task_ids, status=TaskStatus.PLANNED):

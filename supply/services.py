@@ -28,8 +28,8 @@ from dashboard.services import notification_create
 from shelters.errors import ApplicationError
 from shelters.models import DataSource, Evacuee, Shelter, User
 from shelters.services.audit import audit_record
-from shelters.supply import planning
-from shelters.supply.models import (
+from supply import planning
+from supply.models import (
     Depot,
     DepotDay,
     Item,
@@ -171,7 +171,7 @@ def supply_plan_soon() -> None:
     Called after commit. Failure here loses nothing (the requests are in the database and the
     beat sweep plans them), so a broker that is down costs a log line, not the user's request.
     """
-    from shelters.supply.tasks import supply_plan
+    from supply.tasks import supply_plan
 
     delay = settings.SUPPLY_PLAN_DEBOUNCE_SECONDS
     try:

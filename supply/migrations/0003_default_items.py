@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from shelters.supply.catalogue import add_default_items
+from supply.catalogue import add_default_items
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from shelters import policy
-from shelters.supply.models import Depot, Item, Leg, Request, RequestStatus, Stock, SupplyTask, TaskStatus
+from supply.models import Depot, Item, Leg, Request, RequestStatus, Stock, SupplyTask, TaskStatus
 
 OPEN_TASK_STATUSES = [TaskStatus.PLANNED, TaskStatus.DISPATCHED, TaskStatus.DELIVERED]
 

@@ -1,6 +1,6 @@
 """What shelters ask for. A request is durable here before anything plans it (the supply pipeline).
 
-Writes go through `shelters.supply.services`.
+Writes go through `supply.services`.
 """
 
 import datetime

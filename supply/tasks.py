@@ -10,7 +10,7 @@ import redis
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from shelters.supply import services
+from supply import services
 
 # Retried: what a restart of PostgreSQL or Redis, or a deadlock victim, raises. Not retried: bugs
 # and integrity errors, which would fail the same way again.

@@ -27,7 +27,7 @@ What one run does (about five minutes with the defaults; results in docs/perform
      drowning in requests, not the fan-out.
    - http: POST /api/check-ins/ to the dashboards' own daphne, as hq with the session and CSRF token.
    - publish: no check-ins; a real shelter state in the real envelope, sequence counter and channel
-     group of dashboard/broadcast.py, published from an event loop: the fan-out path alone.
+     group of realtime/broadcast.py, published from an event loop: the fan-out path alone.
    A subscriber on the city group's Redis channel splits the latency into commit -> PUBLISH (the
    writer's after-commit work) and PUBLISH -> dashboards (daphne and the clients).
 3. The bare reference, same run, same N, same clients: a minimal websockets server
@@ -40,7 +40,7 @@ asyncio transports: the same parser as websockets' asyncio client without a task
 socket, because the clients share the two cores with the server and should take as little as
 they can. Clients are split over --client-processes processes (auto: 1 up to 100 dashboards,
 2 above). Events are found in frames with a regular expression on the envelope's fixed key order
-(type, stream, seq, committed_at, data: dashboard/broadcast.py), not a full JSON parse. No
+(type, stream, seq, committed_at, data: realtime/broadcast.py), not a full JSON parse. No
 compression is negotiated (daphne offers none).
 
 CPU is reported as percent of one core (200 = both cores) per process group: daphne (or the bare
@@ -72,7 +72,7 @@ if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-# The envelope's keys come in this order (dashboard/broadcast.py: envelope), so one search finds
+# The envelope's keys come in this order (realtime/broadcast.py: envelope), so one search finds
 # every event of a frame, batched or not, without parsing the shelters' data.
 EVENT = re.compile(rb'"seq":(\d+),"committed_at":([0-9.eE+-]+)')
 # Handshakes in flight, over all client processes. daphne serves a connect's session, user,
@@ -422,7 +422,7 @@ async def _bare_main(conn, port: int) -> None:
             if delay > 0:
                 await asyncio.sleep(delay)
             state["seq"] += 1
-            # Serialized once per event, like dashboard/broadcast.py, then the same bytes to everyone.
+            # Serialized once per event, like realtime/broadcast.py, then the same bytes to everyone.
             text = json.dumps(
                 dict(sample, seq=state["seq"], committed_at=time.time() * 1000),
                 ensure_ascii=False,
@@ -544,13 +544,13 @@ print("WRITER " + json.dumps({{
 
 
 # --writer publish: no check-ins, only the events. A real shelter's state in the same envelope, with
-# the same sequence counter and the same channel-layer group as dashboard/broadcast.py, sent from
+# the same sequence counter and the same channel-layer group as realtime/broadcast.py, sent from
 # an event loop of its own; committed_at is stamped just before the INCR and PUBLISH. What is left
 # is the fan-out path that the bare server stands in for: Redis, the channel layer, the hub, daphne.
 PUBLISHER = """
 import asyncio, json, time
 from channels.layers import get_channel_layer
-from dashboard import broadcast
+from realtime import broadcast
 from shelters.selectors import shelter_states
 args = json.loads({args!r})
 states = shelter_states(shelter_ids=set(args["shelters"]))

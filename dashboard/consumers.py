@@ -1,7 +1,7 @@
 """WebSocket streams for the dashboards.
 
 On connect a client is checked against the access policy, joins its stream (through the
-process's hub, see dashboard/hub.py) and gets a snapshot; then it receives every event of the
+process's hub, see realtime/hub.py) and gets a snapshot; then it receives every event of the
 stream, already serialized once by the sender, alone or in a `batch` frame.
 The client asks for a fresh snapshot (`{"action": "resync"}`) when it sees a gap in `seq`.
 
@@ -15,10 +15,11 @@ import json
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from dashboard import broadcast, selectors
-from dashboard.hub import hub
-from dashboard.wire import Frame, SocketWriter
-from shelters import policy
+from access import policy
+from dashboard import selectors
+from realtime import broadcast
+from realtime.hub import hub
+from realtime.wire import Frame, SocketWriter
 from surveys import selectors as survey_selectors
 
 FORBIDDEN = 4403

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from dashboard import broadcast
-from shelters import policy
+from access import policy
+from realtime import broadcast
 from shelters.events import replay_state
 from shelters.models import Shelter, Stay, StayMode, SupportCategory, User
 from shelters.selectors import shelter_states
@@ -61,7 +61,7 @@ def support_list(*, user: User, shelter_id: int) -> list[dict] | None:
 
 def shelter_snapshot(*, user: User, shelter_id: int) -> dict:
     states = shelter_states(shelter_ids=[shelter_id])
-    from dashboard.models import Notification
+    from notifications.models import Notification
 
     notifications = Notification.objects.filter(shelter_id=shelter_id).order_by("-created_at", "-id")[:50]
     follow_ups = survey_selectors.shelter_follow_ups(user=user, shelter_id=shelter_id)

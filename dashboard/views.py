@@ -5,11 +5,11 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
+from access import policy
+from common.permissions import role_required
 from dashboard import figures, selectors
 from dashboard.labels import live_labels
-from shelters import policy
 from shelters.models import Shelter
-from shelters.views import role_required
 
 
 def _hours(request) -> int:

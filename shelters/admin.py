@@ -8,10 +8,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from common.admin import ReadOnlyAdmin
 from shelters.models import (
-    AuditEntry,
     Facility,
-    PersonalDataAccess,
     Shelter,
     ShelterStatusChange,
     Stay,
@@ -26,17 +25,6 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active")
     filter_horizontal = ("managed_shelters", "groups", "user_permissions")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Shelter)
@@ -69,14 +57,3 @@ class ShelterStatusChangeAdmin(ReadOnlyAdmin):
 class StayAdmin(ReadOnlyAdmin):
     list_display = ("id", "evacuee_id", "shelter", "mode", "checked_in_at", "checked_out_at", "destination")
     list_filter = ("mode", "destination", "source")
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("at", "actor", "action", "object_type", "object_id")
-    list_filter = ("action",)
-
-
-@admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(ReadOnlyAdmin):
-    list_display = ("at", "viewer", "evacuee_id", "purpose")

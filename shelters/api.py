@@ -10,7 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from shelters import policy, selectors, services
+from access import policy
+from common.permissions import HasRole
+from shelters import selectors, services
 from shelters.models import Evacuee, Shelter, ShelterStatus, Stay
 from shelters.serializers import (
     CheckInInput,
@@ -26,13 +28,6 @@ from shelters.serializers import (
     StaySerializer,
     TransferInput,
 )
-
-
-class HasRole(permissions.BasePermission):
-    """Signed in with a role: HQ, shelter manager, official or administrator."""
-
-    def has_permission(self, request, view):
-        return policy.is_staff_member(request.user)
 
 
 class MaySeePersonalData(permissions.BasePermission):

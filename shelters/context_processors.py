@@ -1,4 +1,4 @@
-from shelters import policy
+from access import policy
 
 
 def navigation(request) -> dict:

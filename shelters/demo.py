@@ -20,15 +20,15 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from access.models import PersonalDataAccess
+from common.models import AuditEntry
 from shelters.models import (
     HAZARD_FIELDS,
-    AuditEntry,
     CheckIn,
     DataSource,
     Evacuee,
     Facility,
     Household,
-    PersonalDataAccess,
     Role,
     Sex,
     Shelter,

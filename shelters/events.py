@@ -16,7 +16,7 @@ from typing import TypedDict
 
 from django.db import transaction
 
-from dashboard import broadcast, coalesce
+from realtime import broadcast, coalesce
 
 
 class ShelterState(TypedDict):

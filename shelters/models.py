@@ -1,6 +1,7 @@
 """Shelters, the people who shelter in them, and who did what.
 
-Writes go through `shelters.services`; reads of personal data through `shelters.policy`.
+Writes go through `shelters.services`; reads of personal data through `access`. Roles are
+project-wide (`common.roles`); the audit trail and the record of reads live in `common` and `access`.
 """
 
 from django.contrib.auth.models import AbstractUser
@@ -10,6 +11,8 @@ from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from common.roles import Role
+
 
 class DataSource(models.TextChoices):
     """Where a row came from, so sample and replayed data can be shown as such and removed."""
@@ -17,13 +20,6 @@ class DataSource(models.TextChoices):
     REAL = "real", _("Real")
     SAMPLE = "sample", _("Sample data")
     REPLAY = "replay", _("Replay")
-
-
-class Role(models.TextChoices):
-    HQ = "hq", _("Disaster HQ staff")
-    MANAGER = "manager", _("Shelter manager")
-    OFFICIAL = "official", _("City official")
-    ADMIN = "admin", _("System administrator")
 
 
 class User(AbstractUser):
@@ -343,37 +339,6 @@ class Stay(models.Model):
     @property
     def is_open(self) -> bool:
         return self.checked_out_at is None
-
-
-class AuditEntry(models.Model):
-    """Who wrote what, when. Details hold ids and field names, never personal values."""
-
-    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=64)
-    object_id = models.CharField(max_length=64)
-    details = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name = _("audit entry")
-        verbose_name_plural = _("audit entries")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
-
-
-class PersonalDataAccess(models.Model):
-    """A view of a person's details, so a resident can later see who looked at their data."""
-
-    viewer = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    evacuee = models.ForeignKey(Evacuee, on_delete=models.CASCADE, related_name="accesses")
-    purpose = models.CharField(max_length=64)
-    at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name = _("personal data access")
-        verbose_name_plural = _("personal data accesses")
 
 
 class ReplayRun(models.Model):

@@ -35,16 +35,16 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from access.models import PersonalDataAccess
+from common.models import AuditEntry
 from shelters import events
 from shelters.importers import ShelterRecord, _decode, _header_key, parse_shelter_file
 from shelters.models import (
-    AuditEntry,
     CheckIn,
     DataSource,
     Destination,
     Evacuee,
     Household,
-    PersonalDataAccess,
     ReplayRun,
     Shelter,
     ShelterStatus,

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from shelters import policy
+from access import policy
 from shelters.models import (
     Evacuee,
     Shelter,

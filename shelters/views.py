@@ -1,10 +1,8 @@
 """Pages for people: the check-in desk, the resident list, HQ's shelter list."""
 
 import uuid
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from shelters import policy, selectors, services
-from shelters.errors import ApplicationError
+from access import policy
+from common.errors import ApplicationError
+from common.permissions import role_required
+from shelters import selectors, services
 from shelters.forms import (
     CheckInForm,
     CheckOutForm,
@@ -25,17 +25,6 @@ from shelters.forms import (
     WalkInHouseholdForm,
 )
 from shelters.models import Shelter, StayMode
-
-
-def role_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not policy.is_staff_member(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _operated_shelter(request, shelter_id: int) -> Shelter:

@@ -10,8 +10,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shelters import policy
-from shelters.api import HasRole
+from access import policy
+from common.permissions import HasRole
 from shelters.models import Shelter
 from supply import selectors, services
 from supply.models import Depot, Item, Request, SupplyTask, Urgency

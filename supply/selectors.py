@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from shelters import policy
+from access import policy
 from supply.models import Depot, Item, Leg, Request, RequestStatus, Stock, SupplyTask, TaskStatus
 
 OPEN_TASK_STATUSES = [TaskStatus.PLANNED, TaskStatus.DISPATCHED, TaskStatus.DELIVERED]

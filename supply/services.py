@@ -22,12 +22,12 @@ from django.db.models import Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from dashboard import broadcast
-from dashboard.models import NotificationKind
-from dashboard.services import notification_create
-from shelters.errors import ApplicationError
+from common.audit import audit_record
+from common.errors import ApplicationError
+from notifications.models import NotificationKind
+from notifications.services import notification_create
+from realtime import broadcast
 from shelters.models import DataSource, Evacuee, Shelter, User
-from shelters.services.audit import audit_record
 from supply import planning
 from supply.models import (
     Depot,

@@ -4,14 +4,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
+from access import policy
+from common.permissions import role_required
 from dashboard.labels import live_labels
-from shelters import policy
 from shelters import selectors as shelter_selectors
 from shelters.models import Shelter
 from supply import selectors
 from supply.api import RequestSerializer, TaskSerializer
 from supply.models import Item, TaskStatus, Urgency
-from shelters.views import role_required
 
 
 @role_required

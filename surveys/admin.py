@@ -11,7 +11,7 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from shelters.errors import ApplicationError
+from common.errors import ApplicationError
 from surveys import services
 from surveys.models import Choice, Question, Survey, SurveyImport, SurveyImportMapping, SurveyVersion
 

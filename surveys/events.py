@@ -15,7 +15,7 @@ after commit. Event types and their data:
 import time
 from typing import TypedDict
 
-from dashboard import broadcast, coalesce
+from realtime import broadcast, coalesce
 from surveys.suppression import suppress
 
 

@@ -1,7 +1,7 @@
 """REST API of the follow-up list: /api/follow-ups/ (list, detail, `state/` to move a case).
 
 Same policy as the pages: HQ every case, a manager their shelters' cases, officials 403.
-Errors have the one shape of shelters/errors.py.
+Errors have the one shape of common/errors.py.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -12,8 +12,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from shelters import policy
-from shelters.api import HasRole
+from access import policy
+from common.permissions import HasRole
 from surveys import scoring, selectors, services
 from surveys.models import FollowUp, FollowUpChange, FollowUpState
 

@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shelters import policy
-from shelters.errors import ApplicationError
-from shelters.views import role_required
+from access import policy
+from common.errors import ApplicationError
+from common.permissions import role_required
 from surveys import scoring, selectors, services
 from surveys.models import FollowUpState
 

@@ -24,10 +24,10 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from shelters import policy
-from shelters.errors import ApplicationError
+from access import policy
+from common.audit import audit_record
+from common.errors import ApplicationError
 from shelters.models import Shelter, User
-from shelters.services.audit import audit_record
 from surveys import importers
 from surveys.importers import FileProblem, ImportFile, RowError, RowReader
 from surveys.models import (

@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from shelters import policy
-from shelters.errors import ApplicationError
+from access import policy
+from common.errors import ApplicationError
 from surveys import import_jobs
 from surveys.models import SurveyImportMapping
 

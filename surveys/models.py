@@ -2,7 +2,7 @@
 
 A survey has versions; its questions belong to a version, and each response keeps the version it
 answered, so editing a survey never changes the meaning of old answers. Writes go through
-`surveys.services`; reads of anything tied to a person through `shelters.policy`.
+`surveys.services`; reads of anything tied to a person through `access.policy`.
 """
 
 from django.conf import settings

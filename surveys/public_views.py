@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from shelters import policy
-from shelters.errors import ApplicationError
+from access import policy
+from common.errors import ApplicationError
 from shelters.models import Shelter
 from surveys import links, ratelimit, selectors, services
 from surveys.forms import form_context, raw_answers_from_post

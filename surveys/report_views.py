@@ -1,6 +1,6 @@
 """The survey reports for officials (/reports/): the page, its print version and CSV exports.
 
-Thin: parse the filters, ask `shelters.policy` who sees what, call `surveys.reports.report_build`.
+Thin: parse the filters, ask `access.policy` who sees what, call `surveys.reports.report_build`.
 """
 
 import csv
@@ -15,9 +15,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shelters import policy
+from access import policy
+from common.permissions import role_required
 from shelters.models import Shelter
-from shelters.views import role_required
 from surveys import builtin, report_figures
 from surveys.reports import Report, ReportFilter, default_filter, report_build
 

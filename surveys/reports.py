@@ -271,7 +271,7 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     """Every figure of the report for these filters.
 
     `visible_shelter_ids` is None for every shelter (HQ, officials) or the shelters a manager may
-    see; `suppressed` hides small cells (officials). Callers take both from `shelters.policy`.
+    see; `suppressed` hides small cells (officials). Callers take both from `access.policy`.
     """
     rows = ReportDay.objects.filter(day__gte=filters.start, day__lte=filters.end)
     wanted: set[int] | None = set(filters.shelter_ids) if filters.shelter_ids else None

@@ -1,4 +1,4 @@
-"""Reads of survey data. Anything tied to a person goes through `shelters.policy`."""
+"""Reads of survey data. Anything tied to a person goes through `access.policy`."""
 
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from shelters import policy
+from access import policy
 from shelters import selectors as shelter_selectors
 from shelters.models import Evacuee, Shelter, User
 from supply.models import Item, Request, RequestOrigin, RequestStatus

@@ -17,9 +17,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shelters.errors import ApplicationError
+from common.audit import audit_record
+from common.errors import ApplicationError
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
-from shelters.services.audit import audit_record
 from supply.services import NeedLine, requests_from_survey
 from surveys import events, reports, scoring
 from surveys.models import (

@@ -11,11 +11,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from shelters import policy
+from access import policy
+from common.errors import ApplicationError
+from common.permissions import role_required
 from shelters import selectors as shelter_selectors
-from shelters.errors import ApplicationError
 from shelters.models import Shelter, Stay
-from shelters.views import role_required
 from surveys import links, selectors, services
 from surveys.forms import form_context, raw_answers_from_post
 from surveys.models import ResponseChannel, SurveyToken

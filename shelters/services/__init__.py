@@ -1,6 +1,6 @@
 """Every write in the shelters app goes through a function exported here."""
 
-from shelters.services.audit import audit_record
+from common.audit import audit_record
 from shelters.services.registry import ImportSummary, shelter_registry_import
 from shelters.services.stays import (
     STATUS_TRANSITIONS,

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.audit import audit_record
+from common.errors import ApplicationError
 from shelters import events
-from shelters.errors import ApplicationError
 from shelters.importers import REGISTRY_FIELDS, ShelterRecord
 from shelters.models import DataSource, Shelter, User
-from shelters.services.audit import audit_record
 
 # Keeps `code IN (...)` under SQLite's limit on query parameters for national-size files.
 LOOKUP_CHUNK = 1000

@@ -15,8 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.audit import audit_record
+from common.errors import ApplicationError
 from shelters import events
-from shelters.errors import ApplicationError
 from shelters.models import (
     CheckIn,
     DataSource,
@@ -32,7 +33,6 @@ from shelters.models import (
     SupportNeed,
     User,
 )
-from shelters.services.audit import audit_record
 
 # Allowed manual status changes. 満員 is also set and lifted automatically by occupancy.
 STATUS_TRANSITIONS: dict[str, set[str]] = {

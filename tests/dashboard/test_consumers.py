@@ -11,11 +11,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.test import Client
 
+from common.errors import ApplicationError
 from config.asgi import application
 from dashboard.routing import websocket_urlpatterns
-from dashboard.services import notification_create
+from notifications.services import notification_create
 from shelters import services
-from shelters.errors import ApplicationError
 from tests.factories import EvacueeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -1,7 +1,8 @@
 import pytest
 
+from access.models import PersonalDataAccess
 from shelters import services
-from shelters.models import PersonalDataAccess, Stay
+from shelters.models import Stay
 from tests.factories import EvacueeFactory, HouseholdFactory, ShelterFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,9 @@
 import pytest
 
+from common.errors import ApplicationError
+from common.models import AuditEntry
 from shelters import services
-from shelters.errors import ApplicationError
-from shelters.models import AuditEntry, CheckIn, ShelterStatus, ShelterStatusChange, Stay, StayMode
+from shelters.models import CheckIn, ShelterStatus, ShelterStatusChange, Stay, StayMode
 from tests.factories import EvacueeFactory, HouseholdFactory, ShelterFactory
 
 pytestmark = pytest.mark.django_db

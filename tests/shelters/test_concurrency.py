@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from common.errors import ApplicationError
 from shelters import services
-from shelters.errors import ApplicationError
 from shelters.models import CheckIn, Shelter, Stay, StayMode
 from tests.concurrency import run_together
 from tests.factories import EvacueeFactory, ShelterFactory

@@ -12,14 +12,14 @@ from django.db.models import Count, Q
 from django.test import Client
 from django.utils import timezone, translation
 
+from access.models import PersonalDataAccess
+from common.models import AuditEntry
 from shelters.demo import DEMO_PASSWORD, demo_load, sample_households
 from shelters.models import (
-    AuditEntry,
     CheckIn,
     DataSource,
     Evacuee,
     Household,
-    PersonalDataAccess,
     Role,
     Shelter,
     ShelterKind,

@@ -6,9 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from common.models import AuditEntry
 from shelters import services
 from shelters.importers import parse_capacity, parse_shelter_file
-from shelters.models import AuditEntry, DataSource, Shelter, ShelterKind, ShelterStatus
+from shelters.models import DataSource, Shelter, ShelterKind, ShelterStatus
 from tests.factories import ShelterFactory
 
 NANAO = Path(__file__).resolve().parents[2] / "data" / "nanao-2024"

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from access.models import PersonalDataAccess
 from shelters import services
-from shelters.models import PersonalDataAccess
 from tests.factories import EvacueeFactory
 
 pytestmark = pytest.mark.django_db

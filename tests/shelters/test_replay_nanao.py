@@ -15,14 +15,14 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from access.models import PersonalDataAccess
+from common.models import AuditEntry
 from shelters import replay
 from shelters.models import (
-    AuditEntry,
     CheckIn,
     DataSource,
     Evacuee,
     Household,
-    PersonalDataAccess,
     ReplayRun,
     Shelter,
     ShelterKind,

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from dashboard.models import Notification
-from shelters.errors import ApplicationError
+from common.errors import ApplicationError
+from notifications.models import Notification
 from supply import services
 from supply.models import Request, RequestOrigin, RequestStatus, Stock, SupplyTask, TaskStatus
 from tests.supply.conftest import MORNING

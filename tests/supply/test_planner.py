@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from dashboard.models import Notification
+from notifications.models import Notification
 from supply import services
 from supply.models import Leg, Request, RequestStatus, Stock, SupplyTask, Urgency
 from tests.supply.conftest import MORNING, TOKYO

@@ -10,9 +10,9 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.urls import reverse
 
+from access.models import PersonalDataAccess
+from common.errors import ApplicationError
 from dashboard.routing import websocket_urlpatterns
-from shelters.errors import ApplicationError
-from shelters.models import PersonalDataAccess
 from surveys import services
 from surveys.models import FollowUp, FollowUpState
 from surveys.suppression import suppress, suppress_mean, suppress_share

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from shelters.models import AuditEntry
+from common.models import AuditEntry
 from supply.models import Request
 from surveys.models import FollowUp, Response
 from tests.surveys.conftest import k6_post, status_of

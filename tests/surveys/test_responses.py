@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from shelters.errors import ApplicationError
+from common.errors import ApplicationError
 from supply.models import Request, RequestOrigin, RequestStatus
 from supply.services import NeedLine, requests_from_survey
 from surveys import services

@@ -6,8 +6,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from shelters.errors import ApplicationError
-from shelters.models import AuditEntry, Role
+from common.errors import ApplicationError
+from common.models import AuditEntry
+from shelters.models import Role
 from surveys import services
 from surveys.models import Choice, Question, ResponseChannel, SurveyVersion
 from tests.factories import UserFactory

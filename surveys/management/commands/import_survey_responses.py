@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from shelters.errors import ApplicationError
+from common.errors import ApplicationError
 from shelters.models import Shelter
 from surveys import import_jobs
 from surveys.models import ImportState, SurveyImportMapping

@@ -6,7 +6,7 @@ import json
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
-from dashboard import broadcast, hub
+from realtime import broadcast, hub
 
 
 class Socket:

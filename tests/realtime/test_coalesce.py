@@ -3,7 +3,7 @@
 import pytest
 from django.db import transaction
 
-from dashboard import coalesce
+from realtime import coalesce
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -18,6 +18,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), db_index=True)
 
     class Meta:
+        # Moved from the dashboard app: the table keeps its name.
+        db_table = "dashboard_notification"
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")

@@ -1,9 +1,9 @@
 from django.utils import timezone
 
-from shelters.models import AuditEntry, User
+from common.models import AuditEntry
 
 
-def audit_record(*, actor: User | None, action: str, object_type: str, object_id, details: dict | None = None) -> None:
+def audit_record(*, actor, action: str, object_type: str, object_id, details: dict | None = None) -> None:
     """Record who wrote what. `details` holds ids and field names, never personal values."""
     AuditEntry.objects.create(
         actor=actor,

@@ -19,33 +19,16 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from access.models import PersonalDataAccess
+from common.roles import Role, is_headquarters, role_of
 from shelters.models import (
     Evacuee,
     Household,
-    PersonalDataAccess,
-    Role,
     Shelter,
     Stay,
     User,
 )
 from surveys.models import FollowUp
-
-
-def role_of(user) -> str | None:
-    if not user.is_authenticated:
-        return None
-    if user.is_superuser:
-        return Role.ADMIN
-    return user.role or None
-
-
-def is_headquarters(user) -> bool:
-    return role_of(user) in (Role.HQ, Role.ADMIN)
-
-
-def is_staff_member(user) -> bool:
-    """Anyone with a role may use the site at all."""
-    return role_of(user) is not None
 
 
 def may_see_personal_data(user) -> bool:

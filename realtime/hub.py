@@ -9,7 +9,7 @@ events that queued while the loop was busy with a flush) goes out as one `batch`
 number of frames adapts to the load without a timer adding latency when the load is light.
 
 A flush builds the frame once and writes its bytes to every daphne socket without leaving the
-loop (dashboard/wire.py); only sockets that cannot take it that way go through the ASGI send.
+loop (realtime/wire.py); only sockets that cannot take it that way go through the ASGI send.
 """
 
 import asyncio
@@ -19,8 +19,8 @@ from collections import defaultdict
 
 from channels.layers import get_channel_layer
 
-from dashboard.broadcast import group_name
-from dashboard.wire import Frame
+from realtime.broadcast import group_name
+from realtime.wire import Frame
 
 logger = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard import broadcast
-from dashboard.models import Notification
+from notifications.models import Notification
+from realtime import broadcast
 
 NOTIFICATION_CREATED = "notification.created"
 

@@ -11,7 +11,7 @@ from twisted.internet.testing import StringTransport
 from websockets.frames import Opcode
 from websockets.protocol import OPEN, Protocol, Side
 
-from dashboard.wire import Frame, SocketWriter, text_frame
+from realtime.wire import Frame, SocketWriter, text_frame
 
 
 def frames_read_by_a_client(data: bytes):

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CommonConfig(AppConfig):
+    """What belongs to no domain: errors, roles, the audit trail, permission and admin helpers."""
+
+    name = "common"
+    verbose_name = _("Common")
+    default_auto_field = "django.db.models.BigAutoField"

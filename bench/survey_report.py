@@ -10,7 +10,7 @@
 2. Seeds it as a benchmark, not through the write path: shelters with bulk_create, responses with
    COPY (realistic answers: K6 items, living issues 0–4, needs with quantities, a skewed spread
    over shelters and days), and the ReportDay rollups computed from the same tuples by
-   `surveys.reports.rollup_rows`, the function whose merge `response_submit` uses, then COPY.
+   `surveys.reports.build.rollup_rows`, the function whose merge `response_submit` uses, then COPY.
 3. Times, in one process with DEBUG off, over --runs runs each (median and max):
    - the selector the page uses (`report_build`, all shelters, 30 days, suppressed as for an
      official): every figure, suppression included;
@@ -102,7 +102,7 @@ def seed(*, shelters: int, days: int, responses: int, url: str) -> dict:
     from shelters.models import DataSource, Role, Shelter, ShelterStatus, User
     from surveys import builtin
     from surveys.models import ResponseChannel, SurveyVersion
-    from surveys.reports import rollup_rows
+    from surveys.reports.build import rollup_rows
 
     generator = random.Random(2026)
     started = time.perf_counter()
@@ -276,9 +276,9 @@ def run(args) -> dict:
     from django.urls import reverse
 
     from shelters.models import User
-    from surveys import report_figures
-    from surveys.report_views import issue_labels, needs_labels
-    from surveys.reports import ReportFilter, report_build
+    from surveys.reports import figures as report_figures
+    from surveys.reports.build import ReportFilter, report_build
+    from surveys.reports.views import issue_labels, needs_labels
 
     if args.reuse:
         seeded = {"reused": True}
@@ -410,8 +410,9 @@ def write_price(count: int) -> dict:
     from django.db import connection
 
     from shelters.models import Shelter
-    from surveys import reports, services
+    from surveys import services
     from surveys.models import ResponseChannel, SurveyVersion
+    from surveys.reports import build as reports
 
     generator = random.Random(7)
     version = SurveyVersion.objects.get(survey__code="evacuation-life", is_current=True)

@@ -14,9 +14,10 @@ from django.utils import timezone
 from shelters.models import DataSource, Stay
 from supply.demo import sample_requests_remove
 from supply.models import Request
-from surveys import reports, services
+from surveys import services
 from surveys.builtin import K6_ANSWERS, K6_ITEMS, LIVING_ISSUES, NEEDS
 from surveys.models import FollowUp, FollowUpChange, Response, ResponseChannel, SurveyVersion
+from surveys.reports import build as reports
 
 SEED = 2026_4
 ANSWERS_PER_RESIDENT = 0.35  # about a third of the people inside a shelter answered

@@ -273,7 +273,7 @@ class FollowUpChange(models.Model):
 class SurveyImportMapping(models.Model):
     """A saved column-to-question mapping for files from one source, reused import after import.
 
-    `mapping` is JSON, checked by `surveys.importers.mapping_problems`:
+    `mapping` is JSON, checked by `surveys.imports.formats.mapping_problems`:
     {"columns": {"Q1": {"question": "k6_1"}, "Q7_1": {"question": "needs", "option": "water"}},
      "values": {"k6_1": {"1": "always"}}, "codes": "position" | "",
      "shelter_column": "", "answered_at_column": "RecordedDate", "response_id_column": "ResponseId"}
@@ -295,7 +295,7 @@ class SurveyImportMapping(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        from surveys.importers import mapping_problems
+        from surveys.imports.formats import mapping_problems
 
         problems = mapping_problems(self.mapping)
         if problems:
@@ -377,7 +377,7 @@ class ReportDay(models.Model):
     Kept by `surveys.services.response_submit` in the same transaction as the response, so the
     reports read about one row per shelter and day instead of every answer. `issues` maps a living
     issue's code (without `issue_`) to [answers, sum of the 0–4 scores]; `needs` maps a needs
-    option to [respondents asking, sum of the quantities given]. `surveys.reports.rollup_rebuild`
+    option to [respondents asking, sum of the quantities given]. `surveys.reports.build.rollup_rebuild`
     recomputes them from the responses.
     """
 

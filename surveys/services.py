@@ -21,7 +21,7 @@ from common.audit import audit_record
 from common.errors import ApplicationError
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
 from supply.services import NeedLine, requests_from_survey
-from surveys import events, reports, scoring
+from surveys import events, scoring
 from surveys.models import (
     Choice,
     FollowUp,
@@ -34,6 +34,7 @@ from surveys.models import (
     SurveyToken,
     SurveyVersion,
 )
+from surveys.reports import build as reports
 
 MAX_TEXT_LENGTH = 2000
 SCALE_MIN, SCALE_MAX = 0, 4
@@ -267,7 +268,7 @@ def _store(
         k6_score=cleaned.k6_score,
         source=source,
     )
-    # The officials' report totals, in the same transaction (one upsert; see surveys/reports.py).
+    # The officials' report totals, in the same transaction (one upsert; see surveys/reports/build.py).
     reports.rollup_add(response=response)
     if respondent is not None and scoring.is_serious_distress(cleaned.k6_score):
         _follow_up_open(response=response, evacuee=respondent, shelter=shelter)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from surveys import import_jobs
+from surveys.imports import jobs as import_jobs
 
 
 @shared_task(name="surveys.import_process", ignore_result=True)

@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from surveys import import_jobs
+from surveys.imports import jobs as import_jobs
 from surveys.models import ImportState, Response, SurveyImport
 from tests.surveys.test_import import DATA
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from supply.models import Request
-from surveys import import_jobs
-from surveys.importers import KOBO, QUALTRICS, ImportFile
+from surveys.imports import jobs as import_jobs
+from surveys.imports.formats import KOBO, QUALTRICS, ImportFile
 from surveys.models import ImportState, Response, SurveyImport, SurveyImportMapping
 
 pytestmark = pytest.mark.django_db

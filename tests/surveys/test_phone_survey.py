@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from shelters import services as shelter_services
 from supply.models import Request
-from surveys import links, services
+from surveys import services
+from surveys.answering import links
 from surveys.models import FollowUp, Response, ResponseChannel
 from tests.factories import EvacueeFactory, ShelterFactory
 from tests.surveys.conftest import k6_post, status_of

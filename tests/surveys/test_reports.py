@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from shelters.models import DataSource
 from surveys.models import ReportDay, Response, ResponseChannel, SurveyVersion
-from surveys.reports import ReportFilter, report_build, rollup_rebuild
+from surveys.reports.build import ReportFilter, report_build, rollup_rebuild
 from surveys.services import response_submit
 from surveys.suppression import HIDDEN, SMALL
 from tests.factories import ShelterFactory

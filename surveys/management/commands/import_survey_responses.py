@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from common.errors import ApplicationError
 from shelters.models import Shelter
-from surveys import import_jobs
+from surveys.imports import jobs as import_jobs
 from surveys.models import ImportState, SurveyImportMapping
 
 

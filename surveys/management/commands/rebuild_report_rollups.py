@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from surveys.reports import rollup_rebuild
+from surveys.reports.build import rollup_rebuild
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from access import policy
 from common.errors import ApplicationError
-from surveys import import_jobs
+from surveys.imports import jobs as import_jobs
 from surveys.models import SurveyImportMapping
 
 

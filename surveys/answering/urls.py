@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import views
+from surveys.answering import views
 
 app_name = "surveys"
 

@@ -1,6 +1,6 @@
 """The survey reports for officials (/reports/): the page, its print version and CSV exports.
 
-Thin: parse the filters, ask `access.policy` who sees what, call `surveys.reports.report_build`.
+Thin: parse the filters, ask `access.policy` who sees what, call `surveys.reports.build.report_build`.
 """
 
 import csv
@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy
 from access import policy
 from common.permissions import role_required
 from shelters.models import Shelter
-from surveys import builtin, report_figures
-from surveys.reports import Report, ReportFilter, default_filter, report_build
+from surveys import builtin
+from surveys.reports import figures as report_figures
+from surveys.reports.build import Report, ReportFilter, default_filter, report_build
 
 MAX_DAYS = 366
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import follow_up_views
+from surveys.follow_ups import views as follow_up_views
 
 app_name = "follow_ups"
 

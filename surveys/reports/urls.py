@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import report_views
+from surveys.reports import views as report_views
 
 app_name = "reports"
 

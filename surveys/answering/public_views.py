@@ -17,8 +17,9 @@ from django.views.decorators.http import require_http_methods
 from access import policy
 from common.errors import ApplicationError
 from shelters.models import Shelter
-from surveys import links, ratelimit, selectors, services
-from surveys.forms import form_context, raw_answers_from_post
+from surveys import selectors, services
+from surveys.answering import links, ratelimit
+from surveys.answering.forms import form_context, raw_answers_from_post
 from surveys.models import ResponseChannel
 
 

@@ -16,8 +16,9 @@ from common.errors import ApplicationError
 from common.permissions import role_required
 from shelters import selectors as shelter_selectors
 from shelters.models import Shelter, Stay
-from surveys import links, selectors, services
-from surveys.forms import form_context, raw_answers_from_post
+from surveys import selectors, services
+from surveys.answering import links
+from surveys.answering.forms import form_context, raw_answers_from_post
 from surveys.models import ResponseChannel, SurveyToken
 
 

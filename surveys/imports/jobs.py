@@ -28,8 +28,8 @@ from access import policy
 from common.audit import audit_record
 from common.errors import ApplicationError
 from shelters.models import Shelter, User
-from surveys import importers
-from surveys.importers import FileProblem, ImportFile, RowError, RowReader
+from surveys.imports import formats as importers
+from surveys.imports.formats import FileProblem, ImportFile, RowError, RowReader
 from surveys.models import (
     ImportState,
     ResponseChannel,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import import_views
+from surveys.imports import views as import_views
 
 app_name = "survey_imports"
 

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from dashboard.figures import _layout, as_json
-from surveys.reports import Report, shelter_lines
+from surveys.reports.build import Report, shelter_lines
 
 
 def _number(value):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from surveys import public_views
+from surveys.answering import public_views
 
 app_name = "surveys_public"
 

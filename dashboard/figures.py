@@ -1,29 +1,12 @@
 """Plotly figures, built in Python; the browser only re-styles them with live figures."""
 
-import json
-
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
+from common.plotting import as_json, layout
 from dashboard.selectors import Series
 
 STATUS_COLOURS = {"standby": "#9aa5b1", "open": "#1e7b34", "full": "#b35c00", "closed": "#b3261e"}
-FONT = "system-ui, 'Hiragino Sans', 'Noto Sans CJK JP', sans-serif"
-
-
-def _layout(**extra) -> dict:
-    return {
-        "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
-        "font": {"family": FONT, "size": 13},
-        "paper_bgcolor": "#fff",
-        "plot_bgcolor": "#fff",
-        "hovermode": "closest",
-        **extra,
-    }
-
-
-def as_json(figure: go.Figure) -> dict:
-    return json.loads(figure.to_json())
 
 
 def marker_size(occupancy: int) -> float:
@@ -49,8 +32,8 @@ def shelter_map(states: list[dict]) -> dict:
             },
         )
     )
-    figure.update_layout(
-        **_layout(
+    figure.updatelayout(
+        **layout(
             xaxis={"title": _("Longitude"), "showgrid": True, "gridcolor": "#eef1f4", "zeroline": False},
             yaxis={
                 "title": _("Latitude"),
@@ -75,8 +58,8 @@ def occupancy_over_time(series: Series, *, title: str = "") -> dict:
             x=series.times, y=series.occupancy, mode="lines", line={"shape": "hv", "color": "#0b5cad"}, name=_("Inside")
         )
     )
-    figure.update_layout(
-        **_layout(title={"text": title, "x": 0}, height=300, xaxis=TIME_AXIS, yaxis={"rangemode": "tozero"})
+    figure.updatelayout(
+        **layout(title={"text": title, "x": 0}, height=300, xaxis=TIME_AXIS, yaxis={"rangemode": "tozero"})
     )
     return as_json(figure)
 
@@ -88,7 +71,7 @@ def arrivals_and_departures(series: Series) -> dict:
             go.Bar(x=series.times, y=[-d for d in series.departures], name=_("Departures"), marker_color="#b3261e"),
         ]
     )
-    figure.update_layout(
-        **_layout(barmode="relative", height=300, xaxis=TIME_AXIS, legend={"orientation": "h", "y": -0.25})
+    figure.updatelayout(
+        **layout(barmode="relative", height=300, xaxis=TIME_AXIS, legend={"orientation": "h", "y": -0.25})
     )
     return as_json(figure)

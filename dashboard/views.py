@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from access import policy
 from common.permissions import role_required
 from dashboard import figures, selectors
-from dashboard.labels import live_labels
+from realtime.labels import live_labels
 from shelters.models import Shelter
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from access import policy
 from common.permissions import role_required
-from dashboard.labels import live_labels
+from realtime.labels import live_labels
 from shelters import selectors as shelter_selectors
 from shelters.models import Shelter
 from supply import selectors

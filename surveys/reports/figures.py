@@ -3,7 +3,8 @@
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
-from dashboard.figures import _layout, as_json
+from common import plotting
+from common.plotting import as_json
 from surveys.reports.build import Report, shelter_lines
 
 
@@ -48,8 +49,8 @@ def stress_over_time(report: Report) -> dict:
             )
         )
     figure = go.Figure(traces)
-    figure.update_layout(
-        **_layout(
+    figure.updatelayout(
+        **plotting.layout(
             height=340,
             xaxis={"type": "date", "tickformat": "%-m/%-d"},
             yaxis={"title": "%", "rangemode": "tozero"},
@@ -71,7 +72,9 @@ def needs_ranking(report: Report, labels: dict[str, str]) -> dict:
             name=_("Respondents asking"),
         )
     )
-    figure.update_layout(**_layout(height=max(200, 28 * len(shown) + 80), margin={"l": 160, "r": 10, "t": 10, "b": 40}))
+    figure.updatelayout(
+        **plotting.layout(height=max(200, 28 * len(shown) + 80), margin={"l": 160, "r": 10, "t": 10, "b": 40})
+    )
     return as_json(figure)
 
 
@@ -91,7 +94,7 @@ def living_issues_heatmap(report: Report, labels: dict[str, str]) -> dict:
         "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
         "colorbar": {"title": {"text": "0–4"}},
     }
-    layout = _layout(
+    layout = plotting.layout(
         height=min(3000, max(260, 22 * len(rows) + 120)),
         margin={"l": 200, "r": 10, "t": 10, "b": 80},
         yaxis={"type": "category", "automargin": True},

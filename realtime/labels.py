@@ -1,3 +1,5 @@
+"""The words of the live client (static/js/live.js) in the page's language: one table for every live page."""
+
 from django.utils.translation import gettext as _
 
 

@@ -32,7 +32,7 @@ def shelter_map(states: list[dict]) -> dict:
             },
         )
     )
-    figure.updatelayout(
+    figure.update_layout(
         **layout(
             xaxis={"title": _("Longitude"), "showgrid": True, "gridcolor": "#eef1f4", "zeroline": False},
             yaxis={
@@ -58,7 +58,7 @@ def occupancy_over_time(series: Series, *, title: str = "") -> dict:
             x=series.times, y=series.occupancy, mode="lines", line={"shape": "hv", "color": "#0b5cad"}, name=_("Inside")
         )
     )
-    figure.updatelayout(
+    figure.update_layout(
         **layout(title={"text": title, "x": 0}, height=300, xaxis=TIME_AXIS, yaxis={"rangemode": "tozero"})
     )
     return as_json(figure)
@@ -71,7 +71,7 @@ def arrivals_and_departures(series: Series) -> dict:
             go.Bar(x=series.times, y=[-d for d in series.departures], name=_("Departures"), marker_color="#b3261e"),
         ]
     )
-    figure.updatelayout(
+    figure.update_layout(
         **layout(barmode="relative", height=300, xaxis=TIME_AXIS, legend={"orientation": "h", "y": -0.25})
     )
     return as_json(figure)

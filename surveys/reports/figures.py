@@ -49,7 +49,7 @@ def stress_over_time(report: Report) -> dict:
             )
         )
     figure = go.Figure(traces)
-    figure.updatelayout(
+    figure.update_layout(
         **plotting.layout(
             height=340,
             xaxis={"type": "date", "tickformat": "%-m/%-d"},
@@ -72,7 +72,7 @@ def needs_ranking(report: Report, labels: dict[str, str]) -> dict:
             name=_("Respondents asking"),
         )
     )
-    figure.updatelayout(
+    figure.update_layout(
         **plotting.layout(height=max(200, 28 * len(shown) + 80), margin={"l": 160, "r": 10, "t": 10, "b": 40})
     )
     return as_json(figure)

@@ -3,8 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dj_database_url
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from config.env import env_bool, env_int
 
@@ -74,3 +76,24 @@ def test_the_launcher_never_prints_a_redis_password():
 
     assert redacted("redis://:s3cret@redis.example:6379/0") == "redis://:***@redis.example:6379/0"
     assert redacted("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+@pytest.mark.django_db
+def test_the_suite_runs_on_the_database_that_database_url_names():
+    """CI sets DATABASE_URL to PostgreSQL (.ci/run), and the row-lock and concurrency tests skip
+    themselves on anything else: this one fails instead, so a CI run on SQLite cannot look green.
+    Skipped only in the documented run with no DATABASE_URL (SQLite)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        pytest.skip("DATABASE_URL is unset: the documented SQLite run")
+    named = dj_database_url.parse(url)
+    used = connection.settings_dict
+
+    assert used["ENGINE"] == named["ENGINE"]
+    if named["ENGINE"] == "django.db.backends.postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version()")
+            assert cursor.fetchone()[0].startswith("PostgreSQL")
+        assert (used["HOST"], used["PORT"]) == (named["HOST"], named["PORT"])
+        # pytest-django's test database: test_<name>, with the xdist worker's suffix.
+        assert used["NAME"].startswith(f"test_{named['NAME']}")

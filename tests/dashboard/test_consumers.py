@@ -174,9 +174,17 @@ def test_a_refused_check_in_sends_nothing_and_the_next_one_is_still_sent(hq, she
 
 
 def test_asking_for_a_resync_brings_a_fresh_snapshot(hq, shelter_a):
+    def capacity_changed_behind_the_streams_back():
+        # No service, so no event: only a snapshot read afresh from the database can show it.
+        type(shelter_a).objects.filter(pk=shelter_a.pk).update(capacity=77)
+
+    def capacity(snapshot):
+        return next(s["capacity"] for s in snapshot["data"]["shelters"] if s["id"] == shelter_a.pk)
+
     async def body():
         communicator, _, _ = await connect("/ws/city/", hq)
         first = await receive(communicator)
+        await database_sync_to_async(capacity_changed_behind_the_streams_back)()
         await communicator.send_to(text_data=json.dumps({"action": "resync"}))
         second = await receive(communicator)
         await communicator.disconnect()
@@ -184,6 +192,7 @@ def test_asking_for_a_resync_brings_a_fresh_snapshot(hq, shelter_a):
 
     first, second = run(body)
     assert first["type"] == second["type"] == "snapshot"
+    assert (capacity(first), capacity(second)) == (10, 77)
 
 
 def test_a_notification_appears_on_its_shelters_stream_only(manager_a, manager_b, shelter_a, shelter_b):

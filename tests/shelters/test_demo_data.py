@@ -94,7 +94,9 @@ def test_loading_creates_about_thirty_shelters_all_labelled_sample(loaded):
 
 
 def test_shelters_keep_their_real_names_and_sit_in_aizuwakamatsu(loaded):
-    for shelter in Shelter.objects.prefetch_related("facilities"):
+    shelters = list(Shelter.objects.prefetch_related("facilities"))
+    assert len(shelters) == loaded.shelters > 0
+    for shelter in shelters:
         assert "サンプル" not in shelter.name and "sample" not in shelter.name.lower()
         assert shelter.name_kana and shelter.name_en
         assert shelter.municipality_code == "072028"
@@ -244,7 +246,9 @@ def test_reset_reloads_cleanly_after_a_demo_was_used(loaded):
         "stay": set(Stay.objects.values_list("pk", flat=True)),
         "check_in": set(CheckIn.objects.values_list("pk", flat=True)),
     }
-    for entry in AuditEntry.objects.filter(object_type__in=existing):
+    entries = list(AuditEntry.objects.filter(object_type__in=existing))
+    assert entries, "the reload writes its own audit entries"
+    for entry in entries:
         assert int(entry.object_id) in existing[entry.object_type], entry.action
 
 

@@ -119,14 +119,20 @@ def test_an_official_sees_shelter_figures_but_no_check_in_desk_link(as_user, off
 
 
 def test_manager_b_searching_at_their_desk_does_not_find_people_staying_at_shelter_a(
-    as_user, manager_b, shelter_b, resident
+    as_user, manager_a, manager_b, shelter_a, shelter_b, resident
 ):
     person, _ = resident
 
     response = as_user(manager_b).get(reverse("shelters:desk", args=[shelter_b.pk]), {"q": person.name})
+    # The same search at shelter A's desk finds them: the search works, manager B may not see them.
+    at_shelter_a = as_user(manager_a).get(reverse("shelters:desk", args=[shelter_a.pk]), {"q": person.name})
 
+    assert response.status_code == 200
+    assert (response.context["query"], response.context["result_count"]) == (person.name, 0)
     assert person.walk_in_id not in response.content.decode()
     assert 'name="evacuees"' not in response.content.decode()
+    assert at_shelter_a.status_code == 200 and at_shelter_a.context["result_count"] == 1
+    assert person.walk_in_id in at_shelter_a.content.decode()
 
 
 def test_viewing_a_persons_page_is_recorded(as_user, manager_a, resident):

@@ -36,9 +36,11 @@ def test_only_the_shelters_managers_and_hq_can_submit_for_it(as_user, people, pe
 
 
 def test_the_resident_list_offers_only_this_shelters_residents(as_user, manager_a, shelter_a, resident_a, resident_b):
-    page = as_user(manager_a).get(proxy_url(shelter_a)).content.decode()
+    response = as_user(manager_a).get(proxy_url(shelter_a))
+    page = response.content.decode()
 
-    assert resident_a.name in page
+    assert response.status_code == 200
+    assert f'<option value="{resident_a.pk}">{resident_a.name}' in page
     assert resident_b.name not in page
 
 
@@ -124,13 +126,21 @@ def test_bad_answers_are_shown_next_to_their_questions_and_kept(as_user, manager
 
 
 def test_the_shelter_page_links_to_the_poster_and_proxy_entry(as_user, manager_a, shelter_a):
-    page = as_user(manager_a).get(reverse("shelters:detail", args=[shelter_a.pk])).content.decode()
+    response = as_user(manager_a).get(reverse("shelters:detail", args=[shelter_a.pk]))
+    page = response.content.decode()
 
+    assert response.status_code == 200
     assert reverse("surveys:poster", args=[shelter_a.pk]) in page
     assert proxy_url(shelter_a) in page
 
 
 def test_an_official_sees_no_survey_links_on_the_shelter_page(as_user, official, shelter_a):
-    page = as_user(official).get(reverse("shelters:detail", args=[shelter_a.pk])).content.decode()
+    response = as_user(official).get(reverse("shelters:detail", args=[shelter_a.pk]))
+    page = response.content.decode()
 
+    # The shelter's own page, not a refusal (which would lack the links too).
+    assert response.status_code == 200
+    assert f"<h1>{shelter_a.name}" in page and f"<dd>{shelter_a.code}</dd>" in page
     assert proxy_url(shelter_a) not in page
+    assert reverse("surveys:poster", args=[shelter_a.pk]) not in page
+    assert 'id="survey-links"' not in page

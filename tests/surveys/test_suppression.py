@@ -2,7 +2,7 @@
 
 import random
 
-from surveys.suppression import HIDDEN, SMALL, Line, line_is_safe, protect, suppress
+from surveys.suppression import SMALL, THRESHOLD, Line, line_is_safe, protect, suppress
 
 
 def _table(grid: list[list[int]]):
@@ -23,8 +23,7 @@ def _table(grid: list[list[int]]):
 
 
 def test_suppress_shows_small_counts_as_less_than_five_and_keeps_zero_and_five():
-    assert [suppress(n) for n in (0, 1, 4, 5, 120)] == [0, SMALL, SMALL, 5, 120]
-    assert SMALL == "<5"
+    assert [suppress(n) for n in (0, 1, 4, 5, 120)] == [0, "<5", "<5", 5, 120]
     assert suppress(2, threshold=3) == "<3"
 
 
@@ -50,6 +49,7 @@ def test_every_line_with_a_hidden_member_has_at_least_two_over_random_tables():
         hidden = primary | complementary
         assert {key for key, value in values.items() if 0 < value < 5} <= primary
         assert all(values[key] > 0 for key in complementary), "zeros are never chosen as partners"
+        assert all(values[key] >= THRESHOLD for key in complementary), "a partner shown as x is never small"
         for line in lines:
             assert line_is_safe(hidden, line), (grid, line.members())
 
@@ -65,5 +65,13 @@ def test_a_hidden_cell_whose_other_cells_are_zero_hides_the_total():
     assert complementary == {"other"}
 
 
-def test_the_complementary_marker_is_not_the_small_one():
-    assert HIDDEN != SMALL
+def test_a_cell_hidden_only_to_protect_another_is_never_a_small_one():
+    """A partner is shown as "x", not "<5": it must really be 5 or more, and never also primary."""
+    values, lines = _table([[3, 10, 20], [4, 15, 30], [12, 6, 7]])
+    primary, complementary = protect(values, lines)
+
+    assert primary == {(0, 0), (1, 0)}
+    assert complementary, "this table needs partners"
+    assert not primary & complementary
+    assert all(values[key] >= THRESHOLD for key in complementary)
+    assert {suppress(values[key]) for key in primary} == {SMALL}

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import translation
 
 from shelters.models import Role, ShelterStatus
@@ -19,7 +20,12 @@ from tests.factories import EvacueeFactory
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCALE_DIR = BASE_DIR / "locale"
 # The directories whose strings `make messages` extracts (tests, docs and bench have none).
-SOURCE_DIRS = ("config", "dashboard", "shelters", "surveys", "templates")
+# Every package of ours that settings import, so the copy below runs: each local app, the wiring, the templates.
+SOURCE_DIRS = (
+    "config",
+    "templates",
+    *sorted({app.split(".")[0] for app in settings.INSTALLED_APPS if (BASE_DIR / app.split(".")[0]).is_dir()}),
+)
 
 
 @dataclass

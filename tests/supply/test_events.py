@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
-from dashboard.routing import websocket_urlpatterns
+from realtime.routing import websocket_urlpatterns
 from supply import services
 from supply.models import SupplyTask
 from tests.supply.conftest import MORNING

@@ -13,12 +13,13 @@ def city_part(user, key) -> dict:
 
 
 def shelter_part(user, shelter_id: int) -> dict:
-    follow_ups = selectors.shelter_follow_ups(user=user, shelter_id=shelter_id)
     open_count = selectors.open_follow_up_counts(shelter_ids=[shelter_id]).get(shelter_id, 0)
     return {
-        # The list with names for those who may see them; the others get the suppressed count only.
-        "follow_ups": follow_ups,
-        "open_follow_ups": open_count if follow_ups is not None else suppress(open_count),
+        # The list with names for those who may see them (None for the others).
+        "follow_ups": selectors.shelter_follow_ups(user=user, shelter_id=shelter_id),
+        # Suppressed for everyone, as `follow_ups.changed` carries it: snapshot + events = snapshot.
+        # Those who see the list count it themselves.
+        "open_follow_ups": suppress(open_count),
     }
 
 

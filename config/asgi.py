@@ -10,7 +10,7 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 
-from dashboard.routing import websocket_urlpatterns
+from realtime.routing import websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {

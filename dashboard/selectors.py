@@ -6,13 +6,8 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from access import policy
-from realtime import broadcast
-from shelters.events import replay_state
-from shelters.models import Shelter, Stay, StayMode, SupportCategory, User
-from shelters.selectors import shelter_states
-from surveys import selectors as survey_selectors
-from surveys.suppression import suppress
+from realtime import streams
+from shelters.models import Stay, StayMode, SupportCategory
 
 HISTORY_POINTS = 240
 
@@ -24,64 +19,14 @@ def categories() -> list[dict]:
     ]
 
 
-def city_snapshot() -> dict:
-    """Every shelter's figures. The caller reads the stream's sequence number first."""
-    return {
-        "shelters": shelter_states(shelters=Shelter.objects.all()),
-        "replay": replay_state(),
-        "surveys": survey_selectors.city_survey_summary(),
-    }
+def city_snapshot(*, user) -> dict:
+    """The city stream's snapshot data, as the socket sends it (the stream is shelters', realtime/streams.py)."""
+    return streams.snapshot_data("city", user=user)
 
 
-def support_list(*, user: User, shelter_id: int) -> list[dict] | None:
-    """Residents of a shelter needing support, with names, for those who may see them; else None."""
-    if not policy.may_see_names_at(user, shelter_id):
-        return None
-    stays = (
-        policy.stays_visible_to(user)
-        .filter(shelter_id=shelter_id, checked_out_at__isnull=True)
-        .filter(Q(evacuee__support_needs__isnull=False) | Q(evacuee__requires_evacuation_support=True))
-        .select_related("evacuee")
-        .prefetch_related("evacuee__support_needs__category")
-        .distinct()
-        .order_by("evacuee__name_kana", "evacuee_id")
-    )
-    return [
-        {
-            "id": stay.evacuee_id,
-            "name": stay.evacuee.name,
-            "name_kana": stay.evacuee.name_kana,
-            "mode": stay.mode,
-            "requires_evacuation_support": stay.evacuee.requires_evacuation_support,
-            "needs": [need.category.code for need in stay.evacuee.support_needs.all()],
-        }
-        for stay in stays
-    ]
-
-
-def shelter_snapshot(*, user: User, shelter_id: int) -> dict:
-    states = shelter_states(shelter_ids=[shelter_id])
-    from notifications.models import Notification
-
-    notifications = Notification.objects.filter(shelter_id=shelter_id).order_by("-created_at", "-id")[:50]
-    follow_ups = survey_selectors.shelter_follow_ups(user=user, shelter_id=shelter_id)
-    open_count = survey_selectors.open_follow_up_counts(shelter_ids=[shelter_id]).get(shelter_id, 0)
-    return {
-        "shelters": states,
-        "support_list": support_list(user=user, shelter_id=shelter_id),
-        "notifications": [n.as_event_data() for n in notifications],
-        # The list with names for those who may see them; the others get the suppressed count only.
-        "follow_ups": follow_ups,
-        "open_follow_ups": open_count if follow_ups is not None else suppress(open_count),
-    }
-
-
-def snapshot_message(*, stream: str, data: dict, seq: int) -> dict:
-    return {"type": "snapshot", "stream": stream, "seq": seq, "data": data}
-
-
-def current_seq(stream: str) -> int:
-    return broadcast.sequences().current(stream)
+def shelter_snapshot(*, user, shelter_id: int) -> dict:
+    """A shelter stream's snapshot data, as the socket sends it to this user."""
+    return streams.snapshot_data("shelter", user=user, key=shelter_id)
 
 
 # --- History ------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def _hours(request) -> int:
 def hq_dashboard(request):
     if not policy.can_watch_city(request.user):
         raise PermissionDenied
-    snapshot = selectors.city_snapshot()
+    snapshot = selectors.city_snapshot(user=request.user)
     hours = _hours(request)
     history = selectors.occupancy_history(hours=hours)
     return render(

@@ -3,10 +3,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.events import NOTIFICATION_CREATED
 from notifications.models import Notification
 from realtime import broadcast
-
-NOTIFICATION_CREATED = "notification.created"
 
 
 @transaction.atomic

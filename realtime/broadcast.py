@@ -25,6 +25,8 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
+from realtime import catalogue
+
 logger = logging.getLogger(__name__)
 
 CITY_STREAM = "city"
@@ -144,12 +146,15 @@ def send(*, event_type: str, streams: list[str], data: dict, committed_at: float
     A broken channel layer must not break the write that already committed: clients resync from a
     snapshot when they reconnect or notice a gap.
     """
+    if settings.REALTIME_CHECK_EVENTS:
+        # Outside the try below: a payload that breaks its schema is a bug, not an outage.
+        catalogue.check(event_type=event_type, streams=streams, data=data)
     committed_at = committed_at or time.time() * 1000
     layer = get_channel_layer()
     for stream in streams:
         try:
             seq = sequences().next(stream)
             text = envelope(event_type=event_type, stream=stream, seq=seq, committed_at=committed_at, data=data)
-            _group_send(layer, group_name(stream), {"type": "stream.event", "text": text})
+            _group_send(layer, group_name(stream), {"type": "stream.event", "text": text, "event": event_type})
         except Exception:
             logger.exception("Could not send %s to stream %s", event_type, stream)

@@ -13,6 +13,7 @@ loop (realtime/wire.py); only sockets that cannot take it that way go through th
 """
 
 import asyncio
+import json
 import logging
 import weakref
 from collections import defaultdict
@@ -23,6 +24,27 @@ from realtime.broadcast import group_name
 from realtime.wire import Frame
 
 logger = logging.getLogger(__name__)
+
+
+class StreamFrame(Frame):
+    """A frame with the types of the events it holds, read once per flush, not once per socket."""
+
+    __slots__ = ("types",)
+
+    def __init__(self, text: str, texts: list[str], types: frozenset[str]):
+        super().__init__(text, texts)
+        self.types = types
+
+
+def event_type(message: dict) -> str | None:
+    """The event's type: named by the sender beside the text, else read from the envelope."""
+    named = message.get("event")
+    if named is not None:
+        return named
+    try:
+        return json.loads(message["text"]).get("type")
+    except (ValueError, AttributeError):
+        return None
 
 
 def batch_frame(texts: list[str]) -> str:
@@ -38,6 +60,7 @@ class StreamHub:
         self.pumps: dict[str, asyncio.Task] = {}
         self.subscribed: dict[str, asyncio.Future] = {}
         self.buffers: dict[str, list[str]] = defaultdict(list)
+        self.types: dict[str, set[str]] = defaultdict(set)
         self.flush_scheduled: set[str] = set()
         self.slow_deliveries: dict[str, asyncio.Future] = {}
 
@@ -74,6 +97,7 @@ class StreamHub:
                 await asyncio.sleep(1)
                 continue
             self.buffers[stream].append(message["text"])
+            self.types[stream].add(event_type(message))
             self._schedule_flush(stream)
 
     def _schedule_flush(self, stream: str) -> None:
@@ -84,9 +108,10 @@ class StreamHub:
     def _flush(self, stream: str) -> None:
         self.flush_scheduled.discard(stream)
         texts, self.buffers[stream] = self.buffers[stream], []
+        types, self.types[stream] = self.types[stream], set()
         if not texts:
             return
-        frame = Frame(batch_frame(texts), texts)
+        frame = StreamFrame(batch_frame(texts), texts, frozenset(types))
         slow = []
         for consumer in list(self.subscribers[stream]):
             try:

@@ -11,6 +11,7 @@ def live_labels() -> dict:
         "reconnecting": _("Reconnecting…"),
         "stale_since": _("Stale since %(time)s"),
         "refused": _("Not allowed to watch this stream"),
+        "signed_out": _("Signed out: sign in again to watch"),
         "alerts": {
             "nearly_full": _("Nearly full (90%)"),
             "full": _("Full"),

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class SheltersConfig(AppConfig):
     name = "shelters"
     verbose_name = _("Shelter operations")
+
+    def ready(self):
+        from shelters import signals
+
+        signals.connect()

@@ -2,11 +2,11 @@
 
 The stay and status services call `shelters_changed(ids)`. However many check-ins one transaction
 makes, each changed shelter is sent once, with its state as committed (read after commit), to the
-city stream and to its own stream. Event types and their data:
+city stream and to its own stream. Event types (registered in the catalogue, realtime/catalogue.py):
 
-- `shelter.updated`: {"shelters": [ShelterState, ...]}
-- `replay.progress`: {"replay": ReplayState | None}, the simulated time of a running replay.
-- `notification.created` (dashboard app): see dashboard/services.py.
+- `shelter.updated` on the city and shelter streams: {"shelters": [ShelterState, ...]}
+- `replay.progress` on the city stream: {"replay": ReplayState | None}, the simulated time of a
+  running replay.
 
 A ShelterState carries figures only, never a person: it goes to officials too.
 """
@@ -16,7 +16,7 @@ from typing import TypedDict
 
 from django.db import transaction
 
-from realtime import broadcast, coalesce
+from realtime import broadcast, catalogue, coalesce
 
 
 class ShelterState(TypedDict):
@@ -37,7 +37,29 @@ class ShelterState(TypedDict):
     version: int
 
 
-SHELTER_UPDATED = "shelter.updated"
+class ShelterUpdated(TypedDict):
+    shelters: list[ShelterState]
+
+
+class ReplayState(TypedDict):
+    name: str
+    simulated_at: str | None  # ISO time reached in the replayed day
+    finished: bool
+
+
+class ReplayProgress(TypedDict):
+    replay: ReplayState | None
+
+
+SHELTER_UPDATED = catalogue.register(
+    "shelter.updated",
+    ShelterUpdated,
+    streams=("city", "shelter"),
+    description="Shelters' figures as committed; a newer version replaces an older one.",
+)
+REPLAY_PROGRESS = catalogue.register(
+    "replay.progress", ReplayProgress, streams=("city",), description="How far the replay of real data has got."
+)
 
 
 def shelters_changed(shelter_ids) -> None:
@@ -70,10 +92,7 @@ def _send(shelter_ids: set[int]) -> None:
         )
 
 
-REPLAY_PROGRESS = "replay.progress"
-
-
-def replay_state() -> dict | None:
+def replay_state() -> ReplayState | None:
     """The replay the city is watching, if any: its name and the simulated time reached."""
     from shelters.models import ReplayRun
 

@@ -29,6 +29,7 @@ from notifications.services import notification_create
 from realtime import broadcast
 from shelters.models import DataSource, Evacuee, Shelter, User
 from supply import planning
+from supply.events import SUPPLY_CHANGED, SUPPLY_OVERDUE
 from supply.models import (
     Depot,
     DepotDay,
@@ -45,9 +46,6 @@ from supply.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-SUPPLY_CHANGED = "supply.changed"
-SUPPLY_OVERDUE = "supply.overdue"
 
 URGENCY_RANK = {Urgency.CRITICAL: 0, Urgency.URGENT: 1, Urgency.NORMAL: 2}
 

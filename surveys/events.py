@@ -9,13 +9,13 @@ after commit. Event types and their data:
   suppressed (surveys/suppression.py): officials watch the city stream.
 - `follow_ups.changed` on a shelter's stream: {"follow_ups": FollowUpCount}. Never a name nor a
   score: officials may watch a shelter's stream. Sockets allowed to see names fetch the list
-  themselves when this arrives (dashboard/consumers.py).
+  themselves when this arrives (the `follow_up_list` named list, surveys/streams.py).
 """
 
 import time
 from typing import TypedDict
 
-from realtime import broadcast, coalesce
+from realtime import broadcast, catalogue, coalesce
 from surveys.suppression import suppress
 
 
@@ -44,8 +44,23 @@ class FollowUpCount(TypedDict):
     open: int | str  # open follow-ups at the shelter, "<5" when 1 to 4
 
 
-SURVEYS_SUMMARY = "surveys.summary"
-FOLLOW_UPS_CHANGED = "follow_ups.changed"
+class SurveysSummary(TypedDict):
+    surveys: SurveySummary
+
+
+class FollowUpsChanged(TypedDict):
+    follow_ups: FollowUpCount
+
+
+SURVEYS_SUMMARY = catalogue.register(
+    "surveys.summary", SurveysSummary, streams=("city",), description="Today's survey figures, small cells suppressed."
+)
+FOLLOW_UPS_CHANGED = catalogue.register(
+    "follow_ups.changed",
+    FollowUpsChanged,
+    streams=("shelter",),
+    description="A shelter's open follow-up count (suppressed); the named list is fetched apart.",
+)
 
 
 class _Pending:

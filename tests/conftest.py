@@ -24,6 +24,21 @@ def default_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def events_match_the_catalogue():
+    """Every event sent during a test is registered and matches its schema (realtime/catalogue.py).
+
+    `broadcast.send` raises on a bad event when settings.REALTIME_CHECK_EVENTS is on (the test
+    settings); this also fails a test in which some caller swallowed that error.
+    """
+    from realtime import catalogue
+
+    catalogue.violations.clear()
+    yield
+    violations, catalogue.violations[:] = list(catalogue.violations), []
+    assert not violations, f"events that break the catalogue were sent: {violations}"
+
+
 @pytest.fixture
 def shelter_a(db):
     return ShelterFactory(name="会津若松市立第一テスト小学校", capacity=10)

@@ -246,3 +246,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Check every event sent against its schema in the catalogue (realtime/catalogue.py). On in tests
+# and development (dev.py); off in production, where the tests have done it.
+REALTIME_CHECK_EVENTS = env_bool("REALTIME_CHECK_EVENTS", False)

@@ -6,3 +6,4 @@ from config.settings.base import *
 DEBUG = env_bool("DEBUG", True)
 # A fixed key is fine for a laptop and the demo; production.py refuses to start without one.
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
+REALTIME_CHECK_EVENTS = env_bool("REALTIME_CHECK_EVENTS", DEBUG)

@@ -7,3 +7,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # Each test process counts its own rate limits; tests clear the cache between tests.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Every event the suite sends is checked against the catalogue (tests/conftest.py fails the test).
+REALTIME_CHECK_EVENTS = True

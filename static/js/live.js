@@ -1,4 +1,4 @@
-// The client side of the dashboards' stream protocol (see dashboard/consumers.py):
+// The client side of the dashboards' stream protocol (see realtime/consumers.py):
 // a snapshot on connect, then numbered events; a gap that does not fill within a second, or a
 // reconnect, brings a fresh snapshot. Reconnects back off up to 30 s. Shared by the dashboards.
 (function () {
@@ -32,8 +32,9 @@
       if (self.socket !== socket) return;
       self.seq = null;
       if (!self.lostAt) self.lostAt = new Date();
+      // 4401: the session ended or the account was deactivated; 4403: no longer allowed here.
       var refused = event.code === 4403 || (event.code === 1006 && self.liveSince === null && self.backoff >= 8000);
-      self.status(refused ? "refused" : "reconnecting");
+      self.status(event.code === 4401 ? "signed_out" : refused ? "refused" : "reconnecting");
       var delay = Math.min(30000, self.backoff) * (0.75 + Math.random() * 0.5);
       self.backoff = Math.min(30000, self.backoff * 2);
       setTimeout(function () { self.connect(); }, delay);
@@ -119,6 +120,7 @@
       element.className = "live-status " + state;
       if (state === "live") element.textContent = labels.live;
       else if (state === "refused") element.textContent = labels.refused;
+      else if (state === "signed_out") element.textContent = labels.signed_out;
       else {
         var time = lostAt ? formatTime(lostAt, { hour: "2-digit", minute: "2-digit" }) : "";
         element.textContent = labels.reconnecting + " · " + labels.stale_since.replace("%(time)s", time);

@@ -13,8 +13,8 @@ from django.test import Client
 
 from common.errors import ApplicationError
 from config.asgi import application
-from dashboard.routing import websocket_urlpatterns
 from notifications.services import notification_create
+from realtime.routing import websocket_urlpatterns
 from shelters import services
 from tests.factories import EvacueeFactory
 

@@ -2,11 +2,30 @@
 
 import asyncio
 import json
+from typing import TypedDict
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
-from realtime import broadcast, hub
+from realtime import broadcast, catalogue, hub
+
+
+class Numbered(TypedDict):
+    n: int
+
+
+# The hub carries any stream; these tests use streams of their own, named test-*.
+TEST_STREAMS = (
+    "test-few",
+    "test-leave",
+    "test-left",
+    "test-many",
+    "test-mixed",
+    "test-order",
+    "test-slow",
+    "test-together",
+)
+catalogue.register("test.event", Numbered, streams=TEST_STREAMS)
 
 
 class Socket:

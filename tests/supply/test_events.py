@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
-from dashboard.routing import websocket_urlpatterns
+from realtime.routing import websocket_urlpatterns
 from supply import services
 from supply.models import SupplyTask
 from tests.supply.conftest import MORNING
@@ -72,3 +72,23 @@ def test_an_overdue_task_raises_a_live_alert_at_hq(hq, manager_a, shelter_a, wat
 
     heard = async_to_sync(body)()
     assert [e["data"] for e in heard if e["type"] == "supply.overdue"] == [{"tasks": [task.pk], "count": 1}]
+
+
+def test_snapshot_and_events_of_a_request_and_its_planning_equal_a_fresh_snapshot(
+    hq, manager_a, shelter_a, water, stock
+):
+    from tests.realtime.verify import Watcher, verify_action
+
+    def request_and_plan():
+        services.request_create(shelter=shelter_a, item=water, actor=manager_a, quantity=12)
+        services.supply_plan_open_requests(now=MORNING)
+
+    at_shelter, at_city = verify_action(
+        request_and_plan,
+        Watcher(manager_a, f"/ws/shelters/{shelter_a.pk}/"),
+        # The board loads itself again over HTTP: the city's snapshot holds no supplies.
+        Watcher(hq, "/ws/city/", changes=False),
+    )
+
+    assert [message["type"] for message in at_shelter] == ["notification.created"]
+    assert [message["type"] for message in at_city] == ["supply.changed"]

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from access.models import PersonalDataAccess
 from common.errors import ApplicationError
-from dashboard.routing import websocket_urlpatterns
+from realtime.routing import websocket_urlpatterns
 from surveys import services
 from surveys.models import FollowUp, FollowUpState
 from surveys.suppression import suppress, suppress_mean, suppress_share

@@ -1,0 +1,121 @@
+"""The registry of stream kinds: what a socket may listen to, who may, and what it is sent first.
+
+As Baserow's `ws/registries.py` against `contrib/database/ws/`: the realtime app runs the sockets
+(realtime/consumers.py) and knows no domain; each app registers, in its own `streams.py` (imported
+at start-up by realtime/apps.py), the streams it owns and the parts it adds to others':
+
+    streams.register_stream(
+        "shelter",
+        route="ws/shelters/<int:shelter_id>/",
+        route_key="shelter_id",
+        stream_name=broadcast.shelter_stream,
+        can_join=policy.can_watch_shelter,           # (user, key) -> bool, on connect and on re-checks
+        shows_names=policy.may_see_names_at,         # (user, key) -> bool: gets the named lists
+        snapshot=lambda user, key: {...},            # (user, key) -> dict, the snapshot's data
+    )
+    streams.add_snapshot_part("shelter", lambda user, key: {"notifications": [...]})  # another app's part
+    streams.add_named_list("shelter", message_type="follow_up_list", key="follow_ups",
+                           fetch=lambda user, key: [...], refreshed_by={FOLLOW_UPS_CHANGED})
+
+A named list carries names, so it never rides on the stream's events (officials may watch the
+same stream): a socket that shows names fetches it itself, once per burst, after an event of one of
+the `refreshed_by` types, and only after re-checking that its user still may (see consumers.py).
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# (user, key) -> ...; `key` is the URL's value (a shelter's id) or None for a stream without one.
+Check = Callable[[Any, Any], bool]
+Part = Callable[[Any, Any], dict]
+
+
+@dataclass(frozen=True)
+class NamedList:
+    message_type: str  # the message's `type`, e.g. "support_list"
+    key: str  # its data's one key, e.g. "support_list"
+    fetch: Callable[[Any, Any], list | None]  # (user, key) -> items, or None when the user may not
+    refreshed_by: frozenset[str]  # event types after which it is sent again
+
+
+@dataclass
+class StreamKind:
+    name: str
+    route: str
+    can_join: Check
+    stream_name: Callable[[Any], str]
+    route_key: str | None = None
+    shows_names: Check = field(default=lambda user, key: False)
+    parts: list[Part] = field(default_factory=list)
+    named_lists: list[NamedList] = field(default_factory=list)
+
+    def key_from(self, url_kwargs: dict):
+        return url_kwargs[self.route_key] if self.route_key else None
+
+    def snapshot_data(self, user, key) -> dict:
+        data: dict = {}
+        for part in self.parts + _late_parts[self.name]:
+            data.update(part(user, key))
+        return data
+
+    def all_named_lists(self) -> list[NamedList]:
+        return self.named_lists + _late_named_lists[self.name]
+
+
+_kinds: dict[str, StreamKind] = {}
+# Parts and lists another app adds, kept apart so that the order apps load in does not matter.
+_late_parts: dict[str, list[Part]] = defaultdict(list)
+_late_named_lists: dict[str, list[NamedList]] = defaultdict(list)
+
+
+def register_stream(
+    name: str,
+    *,
+    route: str,
+    can_join: Check,
+    snapshot: Part,
+    stream_name: Callable[[Any], str],
+    route_key: str | None = None,
+    shows_names: Check | None = None,
+) -> StreamKind:
+    if name in _kinds:
+        raise ValueError(f"stream kind {name} is registered twice")
+    kind = StreamKind(
+        name=name,
+        route=route,
+        can_join=can_join,
+        stream_name=stream_name,
+        route_key=route_key,
+        shows_names=shows_names or (lambda user, key: False),
+        parts=[snapshot],
+    )
+    _kinds[name] = kind
+    return kind
+
+
+def add_snapshot_part(kind: str, part: Part) -> None:
+    """Another app's share of a stream's snapshot: `part(user, key)` returns keys to add to its data."""
+    _late_parts[kind].append(part)
+
+
+def add_named_list(
+    kind: str, *, message_type: str, key: str, fetch: Callable[[Any, Any], list | None], refreshed_by
+) -> None:
+    _late_named_lists[kind].append(
+        NamedList(message_type=message_type, key=key, fetch=fetch, refreshed_by=frozenset(refreshed_by))
+    )
+
+
+def stream_kind(name: str) -> StreamKind:
+    return _kinds[name]
+
+
+def stream_kinds() -> list[StreamKind]:
+    return list(_kinds.values())
+
+
+def snapshot_data(kind: str, *, user, key=None) -> dict:
+    """The data of a stream's snapshot, as the socket sends it: for pages that embed the first one."""
+    return _kinds[kind].snapshot_data(user, key)

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from functools import partial
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 import websockets
@@ -29,9 +30,17 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from websockets.frames import Opcode
 from websockets.protocol import OPEN, Protocol, Side
 
-from realtime import broadcast, hub, wire
+from realtime import broadcast, catalogue, hub, wire
 from realtime.wire import Frame, SocketWriter, text_frame
 from tests.realtime.wire_server import ForwardingTransport, frame_text, write_raises_once
+
+
+class WireTestData(TypedDict):
+    n: int
+
+
+# The frames these tests send: registered like any app's event, on a stream kind of their own.
+WIRE_TEST_EVENT = catalogue.register("wire.test", WireTestData, streams=("wiretest",))
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -214,7 +223,7 @@ def events_through_the_hub(dashboard, count: int, stream: str) -> None:
     async def body():
         await hub.hub().join(stream, dashboard)
         for number in range(count):
-            await sync_to_async(broadcast.send)(event_type="test.event", streams=[stream], data={"n": number})
+            await sync_to_async(broadcast.send)(event_type=WIRE_TEST_EVENT, streams=[stream], data={"n": number})
             await asyncio.sleep(0.01)  # one frame per event
         await asyncio.sleep(0.05)
         hub.hub().leave(stream, dashboard)
@@ -229,7 +238,7 @@ def log_surprises_again(monkeypatch):
 
 def test_the_hub_writes_every_frame_through_the_real_tcp_server_when_nothing_is_broken(daphne_socket):
     dashboard = Dashboard(daphne_socket.send)
-    events_through_the_hub(dashboard, 10, "wire-intact")
+    events_through_the_hub(dashboard, 10, "wiretest.intact")
 
     assert dashboard.writer.frames_written == 10
     assert dashboard.sent_the_ordinary_way == []
@@ -286,7 +295,7 @@ def test_when_the_internals_are_not_as_expected_every_frame_arrives_in_order_exa
     dashboard = Dashboard(daphne_socket.send)
     dashboard.break_before = (4, lambda: breakage(monkeypatch, daphne_socket))
 
-    events_through_the_hub(dashboard, 12, f"wire-{breakage.__name__}")
+    events_through_the_hub(dashboard, 12, f"wiretest.{breakage.__name__}")
     monkeypatch.undo()  # Twisted whole again, to read what reached the client
     on_the_wire = numbers(daphne_socket.texts_received())
     the_ordinary_way = numbers(dashboard.sent_the_ordinary_way)
@@ -314,7 +323,7 @@ def test_a_closing_socket_goes_the_ordinary_way_from_then_on_without_a_warning(d
     dashboard = Dashboard(daphne_socket.send)
     dashboard.break_before = (2, lambda: setattr(daphne_socket.protocol, "state", WebSocketProtocol.STATE_CLOSING))
 
-    events_through_the_hub(dashboard, 5, "wire-closing")
+    events_through_the_hub(dashboard, 5, "wiretest.closing")
 
     assert numbers(daphne_socket.texts_received()) == [0, 1]
     assert numbers(dashboard.sent_the_ordinary_way) == [2, 3, 4]

@@ -1,6 +1,7 @@
 """Writes to the shelter registry: the list of shelters, their places, hazards and capacities.
 
-Status, occupancy and the opening times belong to the stay services and are never written here.
+Status, occupancy and the opening times belong to the stay services: an edit of one shelter's
+capacity here asks them (`automatic_full_apply`) whether 満員 is set or lifted, as a check-in would.
 """
 
 from collections import defaultdict

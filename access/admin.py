@@ -6,4 +6,6 @@ from common.admin import ReadOnlyAdmin
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(ReadOnlyAdmin):
+    """The record of reads of personal data: written by the access layer only, never edited."""
+
     list_display = ("at", "viewer", "evacuee_id", "purpose")

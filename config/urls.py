@@ -18,7 +18,7 @@ urlpatterns = [
     path("surveys/follow-ups/", include("surveys.follow_ups.urls")),
     path("reports/", include("surveys.reports.urls")),
     path("supplies/", include("supply.urls")),
-    path("api/", include("shelters.api_urls")),
+    path("api/", include("config.api_urls")),
     path("api/", include("surveys.follow_ups.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -11,3 +11,9 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from common.sources import source_rows_register
+        from notifications.sources import notification_rows_remove
+
+        source_rows_register(app="notifications", depends_on=("shelters",), remove=notification_rows_remove)

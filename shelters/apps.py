@@ -7,6 +7,10 @@ class SheltersConfig(AppConfig):
     verbose_name = _("Shelter operations")
 
     def ready(self):
+        from common.sources import source_rows_register
         from shelters import signals
+        from shelters.demo import shelters_sample_load
+        from shelters.sources import shelter_rows_remove
 
         signals.connect()
+        source_rows_register(app="shelters", remove=shelter_rows_remove, load_sample=shelters_sample_load)

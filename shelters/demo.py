@@ -5,8 +5,12 @@ real facilities so the map looks like the city, but their status and numbers are
 evacuees are fictional people generated from common names, with addresses marked （サンプル） and
 phone numbers in the unused 0242-00 exchange.
 
-`demo_load()` is idempotent: shelters are master data keyed by a stable code, users by username,
-and the people are created only when no sample evacuee exists yet.
+`demo_load()` loads the whole demo through `common.sources`: this app's part
+(`shelters_sample_load`, registered in `SheltersConfig.ready()`) and the parts the other apps
+registered (survey answers, supply depots), without this app importing them. It is idempotent:
+shelters are master data keyed by a stable code, users by username, and the people are created only
+when no sample evacuee exists yet. `reset` first removes the sample rows through the same
+`source_rows_remove` the replay's removal uses.
 """
 
 import itertools
@@ -17,15 +21,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
-from access.models import PersonalDataAccess
-from common.models import AuditEntry
+from common.sources import DataSource, sample_data_load, source_rows_remove
 from shelters.models import (
     HAZARD_FIELDS,
-    CheckIn,
-    DataSource,
     Evacuee,
     Facility,
     Household,
@@ -34,7 +34,6 @@ from shelters.models import (
     Shelter,
     ShelterKind,
     ShelterStatus,
-    ShelterStatusChange,
     Stay,
     StayMode,
     User,
@@ -453,27 +452,34 @@ class DemoSummary:
     checked_in: int  # open stays inside a shelter
     outside: int  # open stays at home or in a car, supported by a shelter
     created_people: bool  # False when sample people already existed and were left alone
-    survey_responses: int = 0
     users: list[tuple[str, str]] = field(default_factory=list)  # (username, role)
     managed_shelters: list[str] = field(default_factory=list)
+    # What every app's loader counted, by name (e.g. survey_responses, supply_depots).
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def survey_responses(self) -> int:
+        return self.counts.get("survey_responses", 0)
 
 
 def demo_load(*, reset: bool = False) -> DemoSummary:
-    """Load the Aizuwakamatsu sample data; safe to run again. `reset` first removes sample people."""
+    """Load the whole demo, every app's part; safe to run again. `reset` first removes the sample rows."""
     with transaction.atomic():
         if reset:
-            _remove_sample_people()
-        shelters = {row.code: _upsert_shelter(row) for row in SHELTERS}
-        _open_shelters(shelters)
-        _ensure_users(shelters)
-        created_people = not Evacuee.objects.filter(source=DataSource.SAMPLE).exists()
-        if created_people:
-            _register_and_check_in(shelters)
-        # Surveys build on the shelters app, not the other way round: imported here, at use.
-        from surveys.demo import sample_responses_load
+            source_rows_remove(source=DataSource.SAMPLE)
+        counts = sample_data_load()
+        return _summary(counts)
 
-        sample_responses_load()
-        return _summary(created_people=created_people)
+
+def shelters_sample_load() -> dict[str, int]:
+    """This app's part of the demo: the shelters, some opened, the demo users and the sample people."""
+    shelters = {row.code: _upsert_shelter(row) for row in SHELTERS}
+    _open_shelters(shelters)
+    _ensure_users(shelters)
+    created_people = not Evacuee.objects.filter(source=DataSource.SAMPLE).exists()
+    if created_people:
+        _register_and_check_in(shelters)
+    return {"sample_people_created": int(created_people)}
 
 
 def _upsert_shelter(row: SampleShelter) -> Shelter:
@@ -569,81 +575,7 @@ def _register_and_check_in(shelters: dict[str, Shelter]) -> None:
         )
 
 
-def _remove_sample_people() -> None:
-    """Delete sample people and everything they left behind; sample shelters go back to standby.
-
-    Stays are deleted rather than checked out, so this is the one place outside the stay services
-    that sets a shelter's counters: it recounts them from the stays that remain, under the same
-    shelter row locks the services take (shelters first, in id order).
-    """
-    from surveys.demo import sample_responses_remove
-
-    # Their survey answers first: follow-ups and requests hold on to the people.
-    sample_responses_remove()
-    people = Evacuee.objects.filter(source=DataSource.SAMPLE)
-    stays = Stay.objects.filter(Q(source=DataSource.SAMPLE) | Q(evacuee__source=DataSource.SAMPLE))
-    sample_shelter_ids = set(Shelter.objects.filter(source=DataSource.SAMPLE).values_list("pk", flat=True))
-    shelter_ids = sample_shelter_ids | set(stays.values_list("shelter_id", flat=True))
-    list(Shelter.objects.select_for_update().filter(pk__in=shelter_ids).order_by("pk").values_list("pk"))  # lock
-
-    stay_ids = set(stays.values_list("pk", flat=True))
-    check_in_ids = set(stays.exclude(check_in=None).values_list("check_in_id", flat=True))
-    evacuee_ids = set(people.values_list("pk", flat=True))
-    household_ids = set(Household.objects.filter(source=DataSource.SAMPLE).values_list("pk", flat=True))
-
-    Stay.objects.filter(pk__in=stay_ids).delete()
-    emptied_check_ins = CheckIn.objects.filter(pk__in=check_in_ids).exclude(
-        pk__in=Stay.objects.filter(check_in_id__in=check_in_ids).values("check_in_id")
-    )
-    check_in_ids = set(emptied_check_ins.values_list("pk", flat=True))
-    emptied_check_ins.delete()
-    PersonalDataAccess.objects.filter(evacuee_id__in=evacuee_ids).delete()
-    people.delete()
-    Household.objects.filter(pk__in=household_ids).delete()
-
-    _recount(shelter_ids)
-    # A sample shelter where someone not from the sample data still stays keeps its status.
-    still_used = set(
-        Stay.objects.filter(shelter_id__in=sample_shelter_ids, checked_out_at__isnull=True).values_list(
-            "shelter_id", flat=True
-        )
-    )
-    reset_shelter_ids = sample_shelter_ids - still_used
-    ShelterStatusChange.objects.filter(shelter_id__in=reset_shelter_ids).delete()
-    Shelter.objects.filter(pk__in=reset_shelter_ids).update(
-        status=ShelterStatus.STANDBY, opened_at=None, closed_at=None, updated_at=timezone.now()
-    )
-
-    def as_strings(ids: set[int]) -> list[str]:
-        return [str(pk) for pk in ids]
-
-    AuditEntry.objects.filter(
-        Q(object_type="evacuee", object_id__in=as_strings(evacuee_ids))
-        | Q(object_type="household", object_id__in=as_strings(household_ids))
-        | Q(object_type="stay", object_id__in=as_strings(stay_ids))
-        | Q(object_type="check_in", object_id__in=as_strings(check_in_ids))
-        | Q(object_type="shelter", action="shelter.status_change", object_id__in=as_strings(reset_shelter_ids))
-    ).delete()
-
-
-def _recount(shelter_ids: set[int]) -> None:
-    counts = {
-        row["shelter_id"]: row
-        for row in Stay.objects.filter(shelter_id__in=shelter_ids, checked_out_at__isnull=True)
-        .values("shelter_id")
-        .annotate(
-            inside=Count("pk", filter=Q(mode=StayMode.INSIDE)),
-            outside=Count("pk", filter=~Q(mode=StayMode.INSIDE)),
-        )
-    }
-    for shelter_id in shelter_ids:
-        row = counts.get(shelter_id, {"inside": 0, "outside": 0})
-        Shelter.objects.filter(pk=shelter_id).update(occupancy=row["inside"], outside_count=row["outside"])
-
-
-def _summary(*, created_people: bool) -> DemoSummary:
-    from surveys.models import Response
-
+def _summary(counts: dict[str, int]) -> DemoSummary:
     sample_stays = Stay.objects.filter(evacuee__source=DataSource.SAMPLE, checked_out_at__isnull=True)
     sample_shelters = Shelter.objects.filter(source=DataSource.SAMPLE)
     return DemoSummary(
@@ -656,10 +588,10 @@ def _summary(*, created_people: bool) -> DemoSummary:
         .count(),
         checked_in=sample_stays.filter(mode=StayMode.INSIDE).count(),
         outside=sample_stays.exclude(mode=StayMode.INSIDE).count(),
-        created_people=created_people,
-        survey_responses=Response.objects.filter(source=DataSource.SAMPLE).count(),
+        created_people=bool(counts.get("sample_people_created")),
         users=[(demo.username, demo.role) for demo in DEMO_USERS],
         managed_shelters=list(
             Shelter.objects.filter(code__in=MANAGED_SHELTER_CODES).order_by("code").values_list("name", flat=True)
         ),
+        counts=counts,
     )

@@ -12,14 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from common.roles import Role
-
-
-class DataSource(models.TextChoices):
-    """Where a row came from, so sample and replayed data can be shown as such and removed."""
-
-    REAL = "real", _("Real")
-    SAMPLE = "sample", _("Sample data")
-    REPLAY = "replay", _("Replay")
+from common.sources import DataSource  # moved to common; the other apps still import it from here
 
 
 class User(AbstractUser):

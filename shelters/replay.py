@@ -14,7 +14,7 @@ the real occupancy curve, compressed into minutes.
 
 Everything made here is labelled `source=replay`: the shelters carry their real names under codes
 such as `NANAO-CC0000000504` that cannot collide with real ones, and the people are fictional
-(「再現避難者 0001」). `replay_clear()` removes all of it.
+(「再現避難者 0001」). `replay_clear()` removes all of it, as the demo's reset removes sample data.
 """
 
 import csv
@@ -23,7 +23,7 @@ import random
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -31,20 +31,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from access.models import PersonalDataAccess
-from common.models import AuditEntry
+from common.sources import DataSource, source_rows_remove
 from shelters import events
 from shelters.importers import ShelterRecord, _decode, _header_key, parse_shelter_file
 from shelters.models import (
-    CheckIn,
-    DataSource,
     Destination,
     Evacuee,
-    Household,
     ReplayRun,
     Shelter,
     ShelterStatus,
@@ -397,62 +392,22 @@ class ClearSummary:
     stays: int
 
 
-def _as_text(queryset: models.QuerySet) -> models.QuerySet:
-    # AuditEntry.object_id is text; a subquery keeps the ids out of the SQL parameters.
-    return queryset.order_by().annotate(pk_text=Cast("pk", models.CharField())).values("pk_text")
-
-
-def _ids(values: Iterable) -> set:
-    return {value for value in values if value is not None}
-
-
 def replay_clear() -> ClearSummary:
     """Remove everything a replay made (`source=replay`), leaving sample and real data as they were.
 
-    A replay person checked in at a non-replay shelter (by hand, on a dashboard) is checked out
-    through the service first, so that shelter's figures stay right. A stay of someone else at a
-    replay shelter goes with the shelter: it cannot outlive it (PROTECT), and it was replay-world.
+    The removal is `common.sources.source_rows_remove`, the one the demo's reset uses: every app
+    removes its replay rows (answers, requests, notifications, then shelters and people). A replay
+    person checked in at a non-replay shelter (by hand, on a dashboard) is checked out through the
+    service first, so that shelter's figures stay right. A stay of someone else at a replay shelter
+    goes with the shelter: it cannot outlive it (PROTECT), and it was replay-world.
     """
-    replay_shelters = Shelter.objects.filter(source=DataSource.REPLAY)
-    replay_people = Evacuee.objects.filter(source=DataSource.REPLAY)
-    stays = Stay.objects.filter(
-        Q(source=DataSource.REPLAY) | Q(evacuee__source=DataSource.REPLAY) | Q(shelter__source=DataSource.REPLAY)
-    )
-    elsewhere = stays.exclude(shelter__source=DataSource.REPLAY)
     with transaction.atomic():
-        for stay_id in elsewhere.filter(checked_out_at__isnull=True).values_list("pk", flat=True):
-            stay_check_out(stay_id=stay_id, actor=None, destination=Destination.UNKNOWN)
-        # Shelters first, in id order, as the stay services lock them.
-        list(replay_shelters.select_for_update().order_by("pk").values_list("pk", flat=True))
-        households = Household.objects.filter(source=DataSource.REPLAY)
-        # Replay check-ins are at replay shelters, but for a replay person checked in elsewhere by hand.
-        check_ins = CheckIn.objects.filter(
-            Q(shelter__source=DataSource.REPLAY) | Q(pk__in=_ids(elsewhere.values_list("check_in_id", flat=True)))
-        )
-        summary = ClearSummary(
-            shelters=replay_shelters.count(),
-            evacuees=replay_people.count(),
-            households=households.count(),
-            stays=stays.count(),
-        )
-        AuditEntry.objects.filter(
-            Q(object_type="evacuee", object_id__in=_as_text(replay_people))
-            | Q(object_type="household", object_id__in=_as_text(households))
-            | Q(object_type="stay", object_id__in=_as_text(stays))
-            | Q(object_type="check_in", object_id__in=_as_text(check_ins))
-            | Q(object_type="shelter", object_id__in=_as_text(replay_shelters))
-            | Q(object_type="shelter_import", object_id=DataSource.REPLAY)
-        ).delete()
-        # Someone transferred from a real shelter into a replay one keeps that stay, without the target.
-        Stay.objects.filter(destination_shelter__source=DataSource.REPLAY).exclude(pk__in=stays.values("pk")).update(
-            destination_shelter=None
-        )
-        stays.delete()
-        # A check-in that also holds stays of people who remain (a mixed household) is kept.
-        check_ins.filter(stays__isnull=True).delete()
-        PersonalDataAccess.objects.filter(evacuee__source=DataSource.REPLAY).delete()
-        replay_people.delete()
-        households.delete()
-        replay_shelters.delete()
+        counts = source_rows_remove(source=DataSource.REPLAY)
         ReplayRun.objects.all().delete()
-    return summary
+        events.replay_progressed()
+    return ClearSummary(
+        shelters=counts.get("shelters", 0),
+        evacuees=counts.get("evacuees", 0),
+        households=counts.get("households", 0),
+        stays=counts.get("stays", 0),
+    )

@@ -9,3 +9,15 @@ class SupplyConfig(AppConfig):
     label = "supply"
     verbose_name = _("Supplies")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from common.sources import source_rows_register
+        from supply.sources import supply_rows_remove, supply_sample_load
+
+        # Requests refer to shelters, people and survey answers.
+        source_rows_register(
+            app="supply",
+            depends_on=("shelters", "surveys"),
+            remove=supply_rows_remove,
+            load_sample=supply_sample_load,
+        )

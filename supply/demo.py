@@ -9,7 +9,7 @@ from datetime import time
 
 from django.db import transaction
 
-from supply.models import Depot, Item, Stock, Supplier, SupplierItem, SupplyTask, TaskStatus
+from supply.models import Depot, Item, Stock, Supplier, SupplierItem
 
 # code, name, latitude, longitude, deliveries a day
 DEPOTS = [
@@ -92,18 +92,3 @@ def supply_demo_load() -> dict[str, int]:
                     supplier=supplier, item=items[code], defaults={"lead_time_hours": hours}
                 )
     return {"depots": len(depots), "suppliers": len(SUPPLIERS)}
-
-
-def sample_requests_remove(requests) -> None:
-    """Delete these sample requests and their tasks; stock a planned task reserved goes back first.
-
-    Tasks further along (dispatched, delivered) were sample movements of sample stock and are
-    simply deleted with their legs.
-    """
-    from supply.services import supply_task_cancel
-
-    task_ids = set(requests.exclude(task=None).values_list("task_id", flat=True))
-    for task in SupplyTask.objects.filter(pk__in=task_ids, status=TaskStatus.PLANNED):
-        supply_task_cancel(task_id=task.pk, actor=None)
-    requests.delete()
-    SupplyTask.objects.filter(pk__in=task_ids).exclude(requests__isnull=False).delete()

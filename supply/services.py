@@ -12,10 +12,12 @@ The planner is safe to run twice and to run twice at once: it claims open reques
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
@@ -39,6 +41,7 @@ from supply.models import (
     RequestOrigin,
     RequestStatus,
     Stock,
+    Supplier,
     SupplierItem,
     SupplyTask,
     TaskStatus,
@@ -163,19 +166,21 @@ def plan_debounce_key() -> str:
     return f"{settings.REDIS_PREFIX}:supply:plan-queued"
 
 
+# Queued by name: the tasks module imports these services, never the other way round.
+SUPPLY_PLAN_TASK = "supply.tasks.supply_plan"
+
+
 def supply_plan_soon() -> None:
     """Queue one planning run a few seconds from now, unless one is already queued.
 
     Called after commit. Failure here loses nothing (the requests are in the database and the
     beat sweep plans them), so a broker that is down costs a log line, not the user's request.
     """
-    from supply.tasks import supply_plan
-
     delay = settings.SUPPLY_PLAN_DEBOUNCE_SECONDS
     try:
         if not _redis().set(plan_debounce_key(), "1", nx=True, ex=max(delay, 1)):
             return
-        supply_plan.apply_async(countdown=delay, retry=False)
+        current_app.send_task(SUPPLY_PLAN_TASK, countdown=delay, retry=False)
     except Exception:  # the broker's errors come from redis-py and kombu alike
         logger.warning("could not queue supply planning; the sweep will plan the waiting requests", exc_info=True)
 
@@ -716,3 +721,34 @@ def stock_totals() -> dict[int, dict[str, int]]:
         row["item_id"]: {"on_hand": row["on_hand"] or 0, "reserved": row["reserved"] or 0}
         for row in Stock.objects.values("item_id").annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
     }
+
+
+# --- The catalogue, depots and suppliers, edited in the admin -------------------------------------
+
+CATALOGUE_MODELS = {"item": Item, "depot": Depot, "supplier": Supplier}
+
+
+@transaction.atomic
+def supply_catalogue_edit(*, kind: str, object_id: int | None, actor: User | None, write: Callable[[], object]):
+    """Create or change an item, a depot or a supplier with its lead times; returns the row.
+
+    The admin's validated forms are the `write` (a supplier comes with rows of lead times, which
+    Django's inline forms already check); this service owns the rest. A depot is locked first, as
+    the planner locks depots, so a planning run never sees half an edit. After commit a planning
+    run is queued: a new depot, more deliveries a day or a shorter lead time may serve waiting
+    requests sooner.
+    """
+    model = CATALOGUE_MODELS.get(kind)
+    if model is None:
+        raise ApplicationError(_("Unknown kind of supply data."), field="kind")
+    if object_id is not None and model.objects.select_for_update().filter(pk=object_id).first() is None:
+        raise ApplicationError(_("Not found."), code="not_found", status_code=404)
+    row = write()
+    audit_record(
+        actor=actor,
+        action=f"supply_{kind}.{'update' if object_id is not None else 'create'}",
+        object_type=f"supply.{model.__name__}",
+        object_id=row.pk,
+    )
+    transaction.on_commit(supply_plan_soon)
+    return row

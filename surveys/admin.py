@@ -1,8 +1,9 @@
-"""HQ edits surveys in the admin.
+"""HQ edits surveys in the admin; every write goes through `surveys.services`.
 
 A version that has responses is frozen (its questions give those answers their meaning): the
-admin shows it read-only and refuses to save it; "copy as a new version" makes an editable copy,
-and "make current" switches respondents to it. Both go through `surveys.services`.
+admin shows it read-only and refuses to save it, and `survey_draft_edit`, which every edit of a
+version, its questions or their choices goes through, refuses it again under the version's lock.
+"Copy as a new version" makes an editable copy, and "make current" switches respondents to it.
 """
 
 from django import forms
@@ -11,8 +12,10 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.admin import ReadOnlyAdmin, ServiceAdmin
 from common.errors import ApplicationError
 from surveys import services
+from surveys.imports import jobs as import_jobs
 from surveys.models import Choice, Question, Survey, SurveyImport, SurveyImportMapping, SurveyVersion
 
 FROZEN_MESSAGE = _(
@@ -58,8 +61,30 @@ class FrozenInlineMixin:
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(ServiceAdmin):
+    """Through `survey_save`; not deleted (its versions and their answers refer to it)."""
+
     list_display = ("code", "title", "title_en")
+
+    def save_model(self, request, obj, form, change):
+        fields = self.changes(form, services.SURVEY_FIELDS) if change else dict(form.cleaned_data)
+        survey = services.survey_save(survey_id=obj.pk if change else None, fields=fields, actor=request.user)
+        obj.pk = survey.pk
+        obj.refresh_from_db()
+
+
+def _save_formsets(admin_view, request, form, formsets, change):
+    def write():
+        for formset in formsets:
+            admin_view.save_formset(request, form, formset, change=change)
+
+    return write
+
+
+def _nothing_saved(formsets) -> None:
+    # What formset.save() would have noted; the admin's change message reads it.
+    for formset in formsets:
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 class QuestionInline(FrozenInlineMixin, admin.TabularInline):
@@ -74,7 +99,10 @@ class QuestionInline(FrozenInlineMixin, admin.TabularInline):
 
 
 @admin.register(SurveyVersion)
-class SurveyVersionAdmin(FrozenVersionMixin, admin.ModelAdmin):
+class SurveyVersionAdmin(FrozenVersionMixin, ServiceAdmin):
+    """New versions through `survey_version_create`, edits and their questions through
+    `survey_draft_edit`, deletion of a draft through `survey_version_delete`."""
+
     list_display = ("survey", "number", "is_current", "recall_period", "created_at")
     list_filter = ("survey", "is_current")
     inlines = [QuestionInline]
@@ -92,10 +120,36 @@ class SurveyVersionAdmin(FrozenVersionMixin, admin.ModelAdmin):
         return fields
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.number is None:
-            highest = obj.survey.versions.order_by("-number").values_list("number", flat=True).first() or 0
-            obj.number = highest + 1
-        super().save_model(request, obj, form, change)
+        if not change:
+            fields = {name: form.cleaned_data[name] for name in services.VERSION_FIELDS if name in form.cleaned_data}
+            version = services.survey_version_create(
+                survey=form.cleaned_data["survey"], fields=fields, actor=request.user
+            )
+            obj.pk = version.pk
+            obj.refresh_from_db()
+            return
+        changes = self.changes(form, services.VERSION_FIELDS)
+        if changes:
+            services.survey_draft_edit(
+                version_id=obj.pk,
+                actor=request.user,
+                what="version",
+                write=lambda: obj.save(update_fields=list(changes)),
+            )
+
+    def save_related(self, request, form, formsets, change):
+        if any(formset.has_changed() for formset in formsets):
+            services.survey_draft_edit(
+                version_id=form.instance.pk,
+                actor=request.user,
+                what="questions",
+                write=_save_formsets(self, request, form, formsets, change),
+            )
+        else:
+            _nothing_saved(formsets)
+
+    def delete_model(self, request, obj):
+        services.survey_version_delete(version_id=obj.pk, actor=request.user)
 
     def get_exclude(self, request, obj=None):
         return ["number"] if obj is None else super().get_exclude(request, obj)
@@ -167,7 +221,9 @@ class QuestionAdminForm(forms.ModelForm):
 
 
 @admin.register(Question)
-class QuestionAdmin(FrozenVersionMixin, admin.ModelAdmin):
+class QuestionAdmin(FrozenVersionMixin, ServiceAdmin):
+    """Questions and their choices through `survey_draft_edit` of the question's version."""
+
     form = QuestionAdminForm
     list_display = ("code", "version", "position", "kind", "category", "required")
     list_filter = ("version__survey", "version", "category")
@@ -176,24 +232,57 @@ class QuestionAdmin(FrozenVersionMixin, admin.ModelAdmin):
     def version_of(self, obj):
         return obj.version
 
+    def save_model(self, request, obj, form, change):
+        services.survey_draft_edit(
+            version_id=obj.version_id, actor=request.user, what=f"question {obj.code}", write=obj.save
+        )
+
+    def save_related(self, request, form, formsets, change):
+        if any(formset.has_changed() for formset in formsets):
+            services.survey_draft_edit(
+                version_id=form.instance.version_id,
+                actor=request.user,
+                what=f"choices of question {form.instance.code}",
+                write=_save_formsets(self, request, form, formsets, change),
+            )
+        else:
+            _nothing_saved(formsets)
+
+    def delete_model(self, request, obj):
+        services.survey_draft_edit(
+            version_id=obj.version_id, actor=request.user, what=f"question {obj.code} deleted", write=obj.delete
+        )
+
 
 # --- Imports: saved column mappings are edited here; import jobs are read-only ------------------
 
 
 @admin.register(SurveyImportMapping)
-class SurveyImportMappingAdmin(admin.ModelAdmin):
+class SurveyImportMappingAdmin(ServiceAdmin):
+    """Through `survey_import_mapping_save` (which checks the mapping) and `survey_import_mapping_delete`."""
+
     list_display = ("name", "updated_at")
     search_fields = ("name",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # The service saves by name: renaming would make a second mapping, not rename this one.
+        return ("name",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        saved = import_jobs.survey_import_mapping_save(
+            name=obj.name, mapping=form.cleaned_data["mapping"], notes=form.cleaned_data["notes"], actor=request.user
+        )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        import_jobs.survey_import_mapping_delete(mapping_id=obj.pk, actor=request.user)
+
 
 @admin.register(SurveyImport)
-class SurveyImportAdmin(admin.ModelAdmin):
+class SurveyImportAdmin(ReadOnlyAdmin):
+    """Written by the import job only: its counts and errors are the record of what it did."""
+
     list_display = ("file_name", "file_format", "state", "imported", "duplicates", "error_count", "created_at")
     list_filter = ("state", "file_format")
     exclude = ("content",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

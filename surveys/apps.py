@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class SurveysConfig(AppConfig):
     name = "surveys"
     verbose_name = _("Surveys")
+
+    def ready(self):
+        from common.sources import source_rows_register
+        from surveys.sources import survey_rows_remove, survey_sample_load
+
+        # Answers, follow-ups and imports refer to shelters and people.
+        source_rows_register(
+            app="surveys", depends_on=("shelters",), remove=survey_rows_remove, load_sample=survey_sample_load
+        )

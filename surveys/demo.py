@@ -2,22 +2,18 @@
 
 Answers are made up, like the sample people; they go through `response_submit`, the one write
 path, as answers on phones (anonymous) and entered by staff (for a sample resident). Removed with
-the rest of the sample data by `load_demo --reset`.
+the rest of the sample data by `load_demo --reset` (surveys/sources.py).
 """
 
 import random
 from datetime import timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
 from shelters.models import DataSource, Stay
-from supply.demo import sample_requests_remove
-from supply.models import Request
 from surveys import services
 from surveys.builtin import K6_ANSWERS, K6_ITEMS, LIVING_ISSUES, NEEDS
-from surveys.models import FollowUp, FollowUpChange, Response, ResponseChannel, SurveyVersion
-from surveys.reports import build as reports
+from surveys.models import Response, ResponseChannel, SurveyVersion
 
 SEED = 2026_4
 ANSWERS_PER_RESIDENT = 0.35  # about a third of the people inside a shelter answered
@@ -93,19 +89,3 @@ def sample_responses_load() -> int:
         )
         created += 1
     return created
-
-
-def sample_responses_remove() -> None:
-    """Delete sample answers (and the follow-ups and requests they made), then recount the report."""
-    responses = Response.objects.filter(source=DataSource.SAMPLE)
-    sample_people = Q(evacuee__source=DataSource.SAMPLE)
-    follow_ups = FollowUp.objects.filter(Q(response__in=responses) | sample_people)
-    FollowUpChange.objects.filter(follow_up__in=follow_ups).delete()
-    follow_ups.delete()
-    sample_requests_remove(
-        Request.objects.filter(Q(survey_response__in=responses) | Q(source=DataSource.SAMPLE) | sample_people)
-    )
-    had_any = responses.exists()
-    responses.delete()
-    if had_any:
-        reports.rollup_rebuild()

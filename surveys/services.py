@@ -7,7 +7,7 @@ resident and files the needs as supply requests.
 """
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,7 @@ from surveys.models import (
     QuestionKind,
     Response,
     ResponseChannel,
+    Survey,
     SurveyToken,
     SurveyVersion,
 )
@@ -456,3 +457,108 @@ def survey_version_make_current(*, version: SurveyVersion, actor: User | None) -
         details={"survey": version.survey_id, "number": version.number},
     )
     return version
+
+
+# --- Authoring in the admin ---------------------------------------------------------------------
+
+SURVEY_FIELDS = frozenset({"code", "title", "title_en"})
+VERSION_FIELDS = frozenset({"recall_period", "notice", "notice_en"})
+
+
+def frozen_refusal() -> ApplicationError:
+    return ApplicationError(
+        _(
+            "This version already has responses, so it cannot be changed: "
+            "use “Copy as a new version”, edit the copy and make it current."
+        ),
+        code="version_frozen",
+        field="version",
+    )
+
+
+@transaction.atomic
+def survey_save(*, survey_id: int | None, fields: dict, actor: User | None) -> Survey:
+    """Create (no id) or rename a survey: its code and titles."""
+    unknown = set(fields) - SURVEY_FIELDS
+    if unknown:
+        raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    if survey_id is None:
+        survey = Survey.objects.create(**fields)
+        changed = sorted(fields)
+    else:
+        survey = Survey.objects.select_for_update().get(pk=survey_id)
+        changed = sorted(name for name, value in fields.items() if getattr(survey, name) != value)
+        for name in changed:
+            setattr(survey, name, fields[name])
+        if changed:
+            survey.save(update_fields=changed)
+    if changed:
+        audit_record(
+            actor=actor,
+            action="survey.create" if survey_id is None else "survey.update",
+            object_type="surveys.Survey",
+            object_id=survey.pk,
+            details={"fields": changed},
+        )
+    return survey
+
+
+@transaction.atomic
+def survey_version_create(*, survey: Survey, fields: dict, actor: User | None) -> SurveyVersion:
+    """A new, empty, not yet current version with the next number."""
+    unknown = set(fields) - VERSION_FIELDS
+    if unknown:
+        raise ApplicationError(_("This field cannot be set here."), field=sorted(unknown)[0])
+    # The lock survey_version_copy takes: two new versions never share a number.
+    Survey.objects.select_for_update().filter(pk=survey.pk).first()
+    number = (survey.versions.aggregate(highest=Max("number"))["highest"] or 0) + 1
+    version = SurveyVersion.objects.create(survey=survey, number=number, is_current=False, **fields)
+    audit_record(
+        actor=actor,
+        action="survey_version.create",
+        object_type="surveys.SurveyVersion",
+        object_id=version.pk,
+        details={"survey": survey.pk, "number": number},
+    )
+    return version
+
+
+@transaction.atomic
+def survey_draft_edit(*, version_id: int, actor: User | None, what: str, write: Callable[[], Any]) -> Any:
+    """Change a version nobody has answered yet: its own fields, its questions or their choices.
+
+    The admin's validated forms are the `write` (questions and choices are many rows of many
+    fields, which Django's inline forms already check); this service owns the rest. Under the
+    version's row lock it refuses a version with responses (its questions give those answers their
+    meaning), runs the write and audits `what` changed.
+    """
+    version = SurveyVersion.objects.select_for_update().filter(pk=version_id).first()
+    if version is None:
+        raise ApplicationError(_("Survey version not found."), code="not_found", status_code=404)
+    if version_has_responses(version):
+        raise frozen_refusal()
+    result = write()
+    audit_record(
+        actor=actor,
+        action="survey_version.edit",
+        object_type="surveys.SurveyVersion",
+        object_id=version.pk,
+        details={"changed": what},
+    )
+    return result
+
+
+@transaction.atomic
+def survey_version_delete(*, version_id: int, actor: User | None) -> None:
+    """Delete a draft: never a version with responses, nor the current one."""
+    version = SurveyVersion.objects.select_for_update().filter(pk=version_id).first()
+    if version is None:
+        return
+    if version_has_responses(version):
+        raise frozen_refusal()
+    if version.is_current:
+        raise ApplicationError(
+            _("The current version cannot be deleted: make another version current first."), field="version"
+        )
+    version.delete()
+    audit_record(actor=actor, action="survey_version.delete", object_type="surveys.SurveyVersion", object_id=version_id)

@@ -9,6 +9,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from shelters.models import Role
+from tests.events_heard import listen  # noqa: F401  (a fixture: listen to event streams)
 from tests.factories import ShelterFactory, UserFactory
 
 

@@ -121,7 +121,16 @@ class System:
 
     def without_sample_survey_answers(self) -> None:
         """Remove the demo's sample survey answers (and the requests they filed) for a test that counts from zero."""
-        self.manage("shell", "-c", "from surveys.demo import sample_responses_remove; sample_responses_remove()")
+        # The supply and survey removers of common.sources, without the shelters one: the sample
+        # people and their stays stay.
+        self.manage(
+            "shell",
+            "-c",
+            "from django.db import transaction; from common.sources import SourceRemoval; "
+            "from supply.sources import supply_rows_remove; from surveys.sources import survey_rows_remove; "
+            "removal = SourceRemoval(source='sample', shelters_go=False); "
+            "transaction.atomic()(lambda: (supply_rows_remove(removal), survey_rows_remove(removal)))()",
+        )
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(

@@ -1,21 +1,25 @@
 """Every write in the shelters app goes through a function exported here."""
 
 from common.audit import audit_record
-from shelters.services.registry import ImportSummary, shelter_registry_import
+from shelters.services.catalogue import facility_delete, facility_save, support_category_save
+from shelters.services.registry import ImportSummary, shelter_create, shelter_registry_import, shelter_update
 from shelters.services.stays import (
     STATUS_TRANSITIONS,
     CheckInResult,
     PersonData,
+    automatic_full_apply,
     evacuee_register,
     evacuee_update,
     household_register,
     household_set_members,
+    shelter_counts_recount,
     shelter_status_change,
     stay_check_in,
     stay_check_out,
     stay_transfer,
     walk_in_register_and_check_in,
 )
+from shelters.services.users import user_create, user_password_set, user_roles_update, user_update
 
 __all__ = [
     "STATUS_TRANSITIONS",
@@ -23,14 +27,25 @@ __all__ = [
     "ImportSummary",
     "PersonData",
     "audit_record",
+    "automatic_full_apply",
     "evacuee_register",
     "evacuee_update",
+    "facility_delete",
+    "facility_save",
     "household_register",
     "household_set_members",
+    "shelter_counts_recount",
+    "shelter_create",
     "shelter_registry_import",
     "shelter_status_change",
+    "shelter_update",
     "stay_check_in",
     "stay_check_out",
     "stay_transfer",
+    "support_category_save",
+    "user_create",
+    "user_password_set",
+    "user_roles_update",
+    "user_update",
     "walk_in_register_and_check_in",
 ]

@@ -1,6 +1,7 @@
 """Writes to the shelter registry: the list of shelters, their places, hazards and capacities.
 
-Status, occupancy and the opening times belong to the stay services and are never written here.
+Status, occupancy and the opening times belong to the stay services: an edit of one shelter's
+capacity here asks them (`automatic_full_apply`) whether 満員 is set or lifted, as a check-in would.
 """
 
 from collections import defaultdict
@@ -16,6 +17,7 @@ from common.errors import ApplicationError
 from shelters import events
 from shelters.importers import REGISTRY_FIELDS, ShelterRecord
 from shelters.models import DataSource, Shelter, User
+from shelters.services.stays import _lock_shelters, automatic_full_apply
 
 # Keeps `code IN (...)` under SQLite's limit on query parameters for national-size files.
 LOOKUP_CHUNK = 1000
@@ -116,3 +118,80 @@ def shelter_registry_import(
         details={"created": summary.created, "updated": summary.updated},
     )
     return summary
+
+
+# --- One shelter, edited by hand (the admin) ------------------------------------------------------
+
+# What a person may edit on one shelter: the registry's fields and its facilities. Status and the
+# counters belong to the stay services; the source is set by whoever loaded the row (relabelling
+# sample or replay rows as real would keep them from ever being removed).
+EDITABLE_SHELTER_FIELDS = frozenset(REGISTRY_FIELDS) | {"facilities"}
+
+
+def _facility_ids(value: Iterable) -> set[int]:
+    return {getattr(facility, "pk", facility) for facility in value}
+
+
+@transaction.atomic
+def shelter_create(*, fields: dict, actor: User | None) -> Shelter:
+    """A new shelter, in standby, labelled real; dashboards learn of it like any other change."""
+    unknown = set(fields) - EDITABLE_SHELTER_FIELDS
+    if unknown:
+        raise ApplicationError(_("This field cannot be set here."), field=sorted(unknown)[0])
+    if not str(fields.get("code") or "").strip():
+        raise ApplicationError(_("A shelter needs an ID."), field="code")
+    facilities = _facility_ids(fields.pop("facilities", ()))
+    shelter = Shelter.objects.create(source=DataSource.REAL, **fields)
+    if facilities:
+        shelter.facilities.set(facilities)
+    events.shelters_changed([shelter.pk])
+    audit_record(
+        actor=actor,
+        action="shelter.create",
+        object_type="shelter",
+        object_id=shelter.pk,
+        details={"fields": sorted({*fields, *(["facilities"] if facilities else [])})},
+    )
+    return shelter
+
+
+@transaction.atomic
+def shelter_update(*, shelter_id: int, changes: dict, actor: User | None) -> Shelter:
+    """Change a shelter's registry fields or facilities under its row lock.
+
+    A new capacity sets or lifts 満員 as a check-in would: lowered to the occupancy, an open
+    shelter turns full; raised above it, a full shelter opens again if occupancy had made it full
+    (never when a manager declared it full). The `shelter.updated` event goes out after commit.
+    """
+    unknown = set(changes) - EDITABLE_SHELTER_FIELDS
+    if unknown:
+        raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    shelter = _lock_shelters([shelter_id])[shelter_id]
+    changes = dict(changes)
+    changed: list[str] = []
+    if "facilities" in changes:
+        wanted = _facility_ids(changes.pop("facilities"))
+        if wanted != set(shelter.facilities.values_list("pk", flat=True)):
+            shelter.facilities.set(wanted)
+            changed.append("facilities")
+    if "code" in changes and not str(changes["code"] or "").strip():
+        raise ApplicationError(_("A shelter needs an ID."), field="code")
+    fields = [name for name, value in changes.items() if getattr(shelter, name) != value]
+    for name in fields:
+        setattr(shelter, name, changes[name])
+    if fields:
+        shelter.version += 1
+        shelter.save(update_fields=[*fields, "version", "updated_at"])
+        changed += fields
+    if "capacity" in fields:
+        automatic_full_apply(shelter=shelter, actor=actor, at=timezone.now())
+    if changed:
+        events.shelters_changed([shelter.pk])
+        audit_record(
+            actor=actor,
+            action="shelter.update",
+            object_type="shelter",
+            object_id=shelter.pk,
+            details={"fields": sorted(changed)},
+        )
+    return shelter

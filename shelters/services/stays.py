@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -122,9 +122,17 @@ def _adjust_counts(shelter: Shelter, *, inside: int, outside: int, actor: User |
         shelter.outside_count += outside
         shelter.version += 1
         events.shelters_changed([shelter.pk])
-    if not shelter.capacity:
-        return
-    if shelter.status == ShelterStatus.OPEN and shelter.occupancy >= shelter.capacity:
+    automatic_full_apply(shelter=shelter, actor=actor, at=at)
+
+
+def automatic_full_apply(*, shelter: Shelter, actor: User | None, at: datetime) -> None:
+    """Set or lift 満員 on a locked shelter from its occupancy and capacity.
+
+    An open shelter at or over its capacity turns full; a full one below it (or whose capacity was
+    removed) opens again, but only when occupancy had set 満員: a manager who declared the shelter
+    full meant it.
+    """
+    if shelter.status == ShelterStatus.OPEN and shelter.capacity and shelter.occupancy >= shelter.capacity:
         _apply_status(
             shelter=shelter,
             to_status=ShelterStatus.FULL,
@@ -133,9 +141,8 @@ def _adjust_counts(shelter: Shelter, *, inside: int, outside: int, actor: User |
             automatic=True,
             at=at,
         )
-    elif shelter.status == ShelterStatus.FULL and shelter.occupancy < shelter.capacity:
+    elif shelter.status == ShelterStatus.FULL and (not shelter.capacity or shelter.occupancy < shelter.capacity):
         last = shelter.status_changes.order_by("-changed_at", "-id").first()
-        # Only lift 満員 that occupancy set: a manager who declared the shelter full meant it.
         if last is not None and last.automatic:
             _apply_status(
                 shelter=shelter,
@@ -145,6 +152,32 @@ def _adjust_counts(shelter: Shelter, *, inside: int, outside: int, actor: User |
                 automatic=True,
                 at=at,
             )
+
+
+@transaction.atomic
+def shelter_counts_recount(*, shelter_ids: Iterable[int], actor: User | None) -> None:
+    """Set shelters' counters from their open stays, after stays were removed rather than checked
+    out (removing sample or replay data), and set or lift 満員 to match."""
+    at = timezone.now()
+    shelters = _lock_shelters(shelter_ids)
+    counts = {
+        row["shelter_id"]: row
+        for row in Stay.objects.filter(shelter_id__in=shelters, checked_out_at__isnull=True)
+        .values("shelter_id")
+        .annotate(
+            inside=Count("pk", filter=Q(mode=StayMode.INSIDE)),
+            outside=Count("pk", filter=~Q(mode=StayMode.INSIDE)),
+        )
+    }
+    for shelter in shelters.values():
+        row = counts.get(shelter.pk, {"inside": 0, "outside": 0})
+        _adjust_counts(
+            shelter,
+            inside=row["inside"] - shelter.occupancy,
+            outside=row["outside"] - shelter.outside_count,
+            actor=actor,
+            at=at,
+        )
 
 
 # --- Stays --------------------------------------------------------------------------------------

@@ -408,7 +408,9 @@ def import_progress(job: SurveyImport) -> dict:
 
 
 @transaction.atomic
-def survey_import_mapping_save(*, name: str, mapping, actor: User | None) -> SurveyImportMapping:
+def survey_import_mapping_save(
+    *, name: str, mapping, actor: User | None, notes: str | None = None
+) -> SurveyImportMapping:
     """Save a mapping under a name for later imports, replacing the one of that name if any."""
     name = name.strip()
     if not name:
@@ -416,7 +418,8 @@ def survey_import_mapping_save(*, name: str, mapping, actor: User | None) -> Sur
     problems = importers.mapping_problems(mapping)
     if problems:
         raise ApplicationError(problems[0], field="mapping", fields={"mapping": problems})
-    saved, _created = SurveyImportMapping.objects.update_or_create(name=name[:100], defaults={"mapping": mapping})
+    defaults = {"mapping": mapping} | ({"notes": notes} if notes is not None else {})
+    saved, _created = SurveyImportMapping.objects.update_or_create(name=name[:100], defaults=defaults)
     audit_record(
         actor=actor,
         action="survey_import_mapping.save",
@@ -425,3 +428,16 @@ def survey_import_mapping_save(*, name: str, mapping, actor: User | None) -> Sur
         details={"name": saved.name},
     )
     return saved
+
+
+@transaction.atomic
+def survey_import_mapping_delete(*, mapping_id: int, actor: User | None) -> None:
+    """Forget a saved mapping; imports that used it keep the copy they ran with."""
+    deleted, _by_model = SurveyImportMapping.objects.filter(pk=mapping_id).delete()
+    if deleted:
+        audit_record(
+            actor=actor,
+            action="survey_import_mapping.delete",
+            object_type="surveys.SurveyImportMapping",
+            object_id=mapping_id,
+        )

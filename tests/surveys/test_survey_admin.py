@@ -185,6 +185,41 @@ def test_the_admin_edits_a_question_of_an_unanswered_copy(as_user, admin_user, a
     question.refresh_from_db()
     assert question.text == "ご意見（自由記述）"
     assert answered.questions.get(code="comment").text != "ご意見（自由記述）"
+    # Written by survey_draft_edit, which audits what changed.
+    entry = AuditEntry.objects.get(action="survey_version.edit")
+    assert (entry.actor, entry.object_id, entry.details) == (admin_user, str(copy.pk), {"changed": "question comment"})
+
+
+def test_the_draft_edit_service_refuses_a_version_with_responses_even_past_the_admin(admin_user, answered):
+    question = answered.questions.get(code="comment")
+    question.text = "書き換え"
+
+    with pytest.raises(ApplicationError) as refused:
+        services.survey_draft_edit(version_id=answered.pk, actor=admin_user, what="question", write=question.save)
+
+    assert refused.value.code == "version_frozen"
+    assert answered.questions.get(code="comment").text != "書き換え"
+
+
+def test_a_version_added_in_the_admin_takes_the_next_number_and_is_not_current(as_user, admin_user, version):
+    response = as_user(admin_user).post(
+        reverse("admin:surveys_surveyversion_add"),
+        {
+            "survey": version.survey_id,
+            "recall_period": version.recall_period,
+            "notice": "",
+            "notice_en": "",
+            "questions-TOTAL_FORMS": "0",
+            "questions-INITIAL_FORMS": "0",
+            "questions-MIN_NUM_FORMS": "0",
+            "questions-MAX_NUM_FORMS": "1000",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    added = SurveyVersion.objects.get(survey=version.survey, number=version.number + 1)
+    assert not added.is_current
+    assert AuditEntry.objects.get(action="survey_version.create").object_id == str(added.pk)
 
 
 def test_a_new_question_cannot_be_added_to_an_answered_version(as_user, admin_user, answered):

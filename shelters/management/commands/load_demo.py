@@ -1,11 +1,11 @@
-"""Load the Aizuwakamatsu sample data: shelters, demo logins and fictional evacuees."""
+"""Load the Aizuwakamatsu sample data: shelters, demo logins and fictional evacuees, and the other
+apps' sample data (survey answers, supply depots), which they register in `common.sources`."""
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from shelters.demo import DEMO_PASSWORD, demo_load
 from shelters.models import Role
-from supply.demo import supply_demo_load
 
 
 class Command(BaseCommand):
@@ -18,12 +18,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="First delete the sample evacuees, households and stays, then load them afresh.",
+            help="First delete the sample rows of every app (people, stays, answers, requests), then load them afresh.",
         )
 
     def handle(self, *args, reset: bool, **options):
         summary = demo_load(reset=reset)
-        supplies = supply_demo_load()
+        counts = summary.counts
         write = self.stdout.write
         write(
             self.style.WARNING(
@@ -44,8 +44,12 @@ class Command(BaseCommand):
             f"Evacuees (避難者):          {summary.evacuees}, with support needs (要配慮) {summary.with_support_needs}"
         )
         write(f"Checked in (入所中):        {summary.checked_in} inside, {summary.outside} outside (在宅・車中)")
-        write(f"Survey answers (アンケート): {summary.survey_responses}")
-        write(f"Supply depots (備蓄倉庫):   {supplies['depots']}, suppliers (調達先) {supplies['suppliers']}")
+        if "survey_responses" in counts:
+            write(f"Survey answers (アンケート): {counts['survey_responses']}")
+        if "supply_depots" in counts:
+            write(
+                f"Supply depots (備蓄倉庫):   {counts['supply_depots']}, suppliers (調達先) {counts.get('supply_suppliers', 0)}"
+            )
         write("")
         write(
             _("Demo logins, password %(password)s (change or delete these accounts before real use):")

@@ -1,0 +1,25 @@
+"""The REST API's URLs: every app's viewsets on one router, so /api/ lists them all.
+
+Wiring only, here in config: no app includes another's API (shelters knows nothing of supply).
+"""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from shelters import api as shelters_api
+from supply import api as supply_api
+
+router = DefaultRouter()
+router.register("shelters", shelters_api.ShelterViewSet, basename="shelter")
+router.register("evacuees", shelters_api.EvacueeViewSet, basename="evacuee")
+router.register("households", shelters_api.HouseholdViewSet, basename="household")
+router.register("stays", shelters_api.StayViewSet, basename="stay")
+router.register("check-ins", shelters_api.CheckInViewSet, basename="check-in")
+router.register("supply/requests", supply_api.RequestViewSet, basename="supply-request")
+router.register("supply/tasks", supply_api.TaskViewSet, basename="supply-task")
+
+urlpatterns = [
+    path("supply/stock/adjust/", supply_api.StockAdjustView.as_view(), name="supply-stock-adjust"),
+    path("supply/board/", supply_api.SupplyBoardView.as_view(), name="supply-board-data"),
+    *router.urls,
+]

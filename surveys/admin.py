@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from common.admin import ReadOnlyAdmin, ServiceAdmin
 from common.errors import ApplicationError
 from surveys import services
+from surveys.imports import formats as import_formats
 from surveys.imports import jobs as import_jobs
 from surveys.models import Choice, Question, Survey, SurveyImport, SurveyImportMapping, SurveyVersion
 
@@ -257,10 +258,25 @@ class QuestionAdmin(FrozenVersionMixin, ServiceAdmin):
 # --- Imports: saved column mappings are edited here; import jobs are read-only ------------------
 
 
+class SurveyImportMappingForm(forms.ModelForm):
+    class Meta:
+        model = SurveyImportMapping
+        fields = ("name", "mapping", "notes")
+
+    def clean_mapping(self):
+        # The service checks it again; here the problems show beside the field instead of as a message.
+        mapping = self.cleaned_data["mapping"]
+        problems = import_formats.mapping_problems(mapping)
+        if problems:
+            raise forms.ValidationError(problems)
+        return mapping
+
+
 @admin.register(SurveyImportMapping)
 class SurveyImportMappingAdmin(ServiceAdmin):
     """Through `survey_import_mapping_save` (which checks the mapping) and `survey_import_mapping_delete`."""
 
+    form = SurveyImportMappingForm
     list_display = ("name", "updated_at")
     search_fields = ("name",)
 

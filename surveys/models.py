@@ -292,15 +292,6 @@ class SurveyImportMapping(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from surveys.imports.formats import mapping_problems
-
-        problems = mapping_problems(self.mapping)
-        if problems:
-            raise ValidationError({"mapping": problems})
-
 
 class ImportState(models.TextChoices):
     QUEUED = "queued", _("Queued")

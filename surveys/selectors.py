@@ -1,7 +1,10 @@
 """Reads of survey data. Anything tied to a person goes through `access.policy`."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -12,9 +15,11 @@ from shelters.models import Evacuee, Shelter, User
 from supply.models import Item, Request, RequestOrigin, RequestStatus
 from surveys import scoring
 from surveys.builtin import SURVEY_CODE
-from surveys.events import NeedRank, SurveySummary
 from surveys.models import FollowUp, FollowUpChange, FollowUpState, Response, SurveyToken, SurveyVersion
 from surveys.suppression import is_small, suppress, suppress_mean, suppress_share
+
+if TYPE_CHECKING:  # the events' schemas: the events module reads these selectors after commit
+    from surveys.events import NeedRank, SurveySummary
 
 # The list's state filter: open cases (anything not closed) unless asked otherwise.
 OPEN = "open"

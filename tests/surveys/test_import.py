@@ -465,14 +465,24 @@ def test_a_mapping_of_the_wrong_shape_is_not_saved(hq, as_user, job_of_manager_a
     assert "Q1" in response.content.decode()
 
 
-def test_the_admin_refuses_a_saved_mapping_of_the_wrong_shape(db):
-    from django.core.exceptions import ValidationError
+def test_the_admin_refuses_a_saved_mapping_of_the_wrong_shape(db, admin_user, client):
+    client.force_login(admin_user)
+    add = reverse("admin:surveys_surveyimportmapping_add")
 
-    with pytest.raises(ValidationError, match="Q1"):
-        SurveyImportMapping(name="broken", mapping={"columns": {"Q1": "k6_1"}}).full_clean()
-    SurveyImportMapping(
-        name="fine", mapping={"columns": {"Q1": {"question": "k6_1"}}, "codes": "position"}
-    ).full_clean()
+    refused = client.post(add, {"name": "broken", "mapping": json.dumps({"columns": {"Q1": "k6_1"}}), "notes": ""})
+    saved = client.post(
+        add,
+        {
+            "name": "fine",
+            "mapping": json.dumps({"columns": {"Q1": {"question": "k6_1"}}, "codes": "position"}),
+            "notes": "",
+        },
+    )
+
+    assert refused.status_code == 200  # the form again, with the problem beside the field
+    assert "Q1" in refused.context["adminform"].form.errors["mapping"][0]
+    assert saved.status_code == 302
+    assert list(SurveyImportMapping.objects.values_list("name", flat=True)) == ["fine"]
 
 
 @pytest.mark.parametrize(("persona", "shown"), [("hq", True), ("manager_a", True), ("official", False)])

@@ -39,8 +39,8 @@ class WireTestData(TypedDict):
     n: int
 
 
-# The frames these tests send: registered like any app's event, on a stream kind of their own.
-WIRE_TEST_EVENT = catalogue.register("wire.test", WireTestData, streams=("wiretest",))
+# The frames these tests send: registered like any app's event ("test." names are the tests' own), on a stream kind of their own.
+WIRE_TEST_EVENT = catalogue.register("test.wire", WireTestData, streams=("wiretest",))
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 

@@ -3,13 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
-from access import policy
+from access import figures, people
 from realtime import broadcast
 from shelters.events import replay_state
-from shelters.models import Shelter, Stay, StayMode, SupportCategory, User
+from shelters.models import Shelter, SupportCategory, User
 from shelters.selectors import shelter_states
 from surveys import selectors as survey_selectors
 from surveys.suppression import suppress
@@ -33,42 +32,23 @@ def city_snapshot() -> dict:
     }
 
 
-def support_list(*, user: User, shelter_id: int) -> list[dict] | None:
+def support_list(*, user: User, shelter_id: int, purpose: str = "socket.support_list") -> list[dict] | None:
     """Residents of a shelter needing support, with names, for those who may see them; else None."""
-    if not policy.may_see_names_at(user, shelter_id):
-        return None
-    stays = (
-        policy.stays_visible_to(user)
-        .filter(shelter_id=shelter_id, checked_out_at__isnull=True)
-        .filter(Q(evacuee__support_needs__isnull=False) | Q(evacuee__requires_evacuation_support=True))
-        .select_related("evacuee")
-        .prefetch_related("evacuee__support_needs__category")
-        .distinct()
-        .order_by("evacuee__name_kana", "evacuee_id")
-    )
-    return [
-        {
-            "id": stay.evacuee_id,
-            "name": stay.evacuee.name,
-            "name_kana": stay.evacuee.name_kana,
-            "mode": stay.mode,
-            "requires_evacuation_support": stay.evacuee.requires_evacuation_support,
-            "needs": [need.category.code for need in stay.evacuee.support_needs.all()],
-        }
-        for stay in stays
-    ]
+    return people.support_list(user=user, shelter_id=shelter_id, purpose=purpose)
 
 
-def shelter_snapshot(*, user: User, shelter_id: int) -> dict:
+def shelter_snapshot(*, user: User, shelter_id: int, purpose: str = "socket.shelter_snapshot") -> dict:
+    """A shelter's figures and notifications; for its managers and HQ the lists with names, logged
+    with `purpose` (the page passes its own)."""
     states = shelter_states(shelter_ids=[shelter_id])
     from notifications.models import Notification
 
     notifications = Notification.objects.filter(shelter_id=shelter_id).order_by("-created_at", "-id")[:50]
-    follow_ups = survey_selectors.shelter_follow_ups(user=user, shelter_id=shelter_id)
+    follow_ups = survey_selectors.shelter_follow_ups(user=user, shelter_id=shelter_id, purpose=purpose)
     open_count = survey_selectors.open_follow_up_counts(shelter_ids=[shelter_id]).get(shelter_id, 0)
     return {
         "shelters": states,
-        "support_list": support_list(user=user, shelter_id=shelter_id),
+        "support_list": support_list(user=user, shelter_id=shelter_id, purpose=purpose),
         "notifications": [n.as_event_data() for n in notifications],
         # The list with names for those who may see them; the others get the suppressed count only.
         "follow_ups": follow_ups,
@@ -106,18 +86,7 @@ def occupancy_history(*, shelter_ids: list[int] | None = None, hours: int = 48, 
     """People inside over time, with arrivals and departures per bucket, rebuilt from the stays."""
     now = now or timezone.now()
     since = now - timedelta(hours=hours)
-    stays = Stay.objects.filter(mode=StayMode.INSIDE)
-    if shelter_ids is not None:
-        stays = stays.filter(shelter_id__in=shelter_ids)
-    start = (
-        stays.filter(checked_in_at__lt=since)
-        .filter(Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=since))
-        .count()
-    )
-    arrivals = stays.filter(checked_in_at__gte=since, checked_in_at__lte=now).values_list("checked_in_at", flat=True)
-    departures = stays.filter(checked_out_at__gte=since, checked_out_at__lte=now).values_list(
-        "checked_out_at", flat=True
-    )
+    start, arrivals, departures = figures.stays_inside_between(shelter_ids=shelter_ids, since=since, now=now)
     bucket = _bucket_size(now - since)
     count = int((now - since) / bucket) + 1
     arrived = [0] * count

@@ -9,3 +9,9 @@ class SupplyConfig(AppConfig):
     label = "supply"
     verbose_name = _("Supplies")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from shelters.services.moves import register_person_moved_handler
+        from supply.services import requests_follow_person
+
+        register_person_moved_handler(requests_follow_person)

@@ -33,6 +33,7 @@ from shelters.models import (
     SupportNeed,
     User,
 )
+from shelters.services.moves import people_moved
 
 # Allowed manual status changes. 満員 is also set and lifted automatically by occupancy.
 STATUS_TRANSITIONS: dict[str, set[str]] = {
@@ -278,6 +279,8 @@ def _check_in(
     )
     inside, outside = _counts_for(mode)
     _adjust_counts(shelter, inside=inside * len(stays), outside=outside * len(stays), actor=actor, at=at)
+    # Open cases and requests of people who stayed elsewhere before come along to this shelter.
+    people_moved(evacuee_ids=evacuee_ids, to_shelter_id=shelter.pk, actor=actor)
     audit_record(
         actor=actor,
         action="stay.check_in",
@@ -381,6 +384,7 @@ def stay_transfer(
     )
     inside, outside = _counts_for(mode)
     _adjust_counts(target, inside=inside, outside=outside, actor=actor, at=at)
+    people_moved(evacuee_ids=[stay.evacuee_id], to_shelter_id=target.pk, actor=actor)
     audit_record(
         actor=actor,
         action="stay.transfer",

@@ -1,6 +1,7 @@
 """Every write to shelters, evacuees and stays. Views, the API, commands and tasks call these.
 
-Locking order, to stay free of deadlocks: shelters first (in id order), then stays.
+Locking order, to stay free of deadlocks: shelters first (in id order), then stays, then what moves
+with a person (their open follow-up cases and supply requests, see services/moves.py).
 Each shelter's `occupancy` and `outside_count` change only here, in the same transaction as the
 stays they count and under that shelter's row lock.
 """

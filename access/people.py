@@ -37,7 +37,7 @@ Paginate = Callable[[QuerySet], Sequence]
 
 _PHONE_DIGITS = re.compile(r"\D")
 # A birth date written into the search box beside a name: 1950-04-01, 1950/4/1, 1950.4.1, 1950年4月1日.
-_BIRTH_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_BIRTH_DATE = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?")
 _SPACES = re.compile(r"[\s\u3000]+")
 # Shorter digit strings are extension numbers or parts of IDs, not a phone number to match exactly.
 MIN_PHONE_DIGITS = 6
@@ -116,10 +116,10 @@ def exact_lookup(text: str) -> Q | None:
         return None
     identifier = qr_payload_to_id(text)
     condition = Q(city_os_id__iexact=identifier) | Q(walk_in_id__iexact=identifier)
-    digits = _PHONE_DIGITS.sub("", text)
-    if len(digits) >= MIN_PHONE_DIGITS and not _BIRTH_DATE.search(text):
-        condition |= Q(phone_digits=digits)
     name, born = _birth_date(text)
+    digits = _PHONE_DIGITS.sub("", text)
+    if born is None and len(digits) >= MIN_PHONE_DIGITS:
+        condition |= Q(phone_digits=digits)
     name = _SPACES.sub("", name)
     if born is not None and name:
         condition |= Q(birth_date=born) & (Q(name_compact=name) | Q(kana_compact=name))

@@ -7,11 +7,11 @@ from dashboard import selectors as dashboard_selectors
 from shelters import services
 from shelters.services.moves import person_moved_handlers
 from supply.models import RequestStatus
+from supply.services import requests_follow_person
 from surveys.answering import links
 from surveys.follow_ups.services import follow_ups_follow_person
 from surveys.models import Response, SurveyToken
 from surveys.services import survey_token_issue
-from supply.services import requests_follow_person
 from tests.surveys.follow_up_helpers import k6_answers
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,11 @@ def test_an_open_supply_request_follows_the_person_and_a_planned_one_stays(
     move, world, shelter_a, shelter_b, hq, manager_a, manager_b, api_as
 ):
     planned = type(world.request).objects.create(
-        shelter=shelter_a, evacuee=world.resident, item=world.request.item, origin="manual", status=RequestStatus.PLANNED
+        shelter=shelter_a,
+        evacuee=world.resident,
+        item=world.request.item,
+        origin="manual",
+        status=RequestStatus.PLANNED,
     )
 
     move(world, shelter_b, hq)

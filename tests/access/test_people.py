@@ -67,8 +67,18 @@ def test_a_manager_does_not_find_a_person_staying_nowhere_by_a_partial_search(
         "会津歩 1950/4/1",
         "アイヅ アユミ 1950年4月1日",
     ],
-    ids=["id", "id lower case", "qr prefix", "qr json", "qr url", "phone", "phone digits", "name and birth date",
-         "name without space", "kana and japanese date"],
+    ids=[
+        "id",
+        "id lower case",
+        "qr prefix",
+        "qr json",
+        "qr url",
+        "phone",
+        "phone digits",
+        "name and birth date",
+        "name without space",
+        "kana and japanese date",
+    ],
 )
 def test_a_manager_finds_a_person_staying_nowhere_by_an_exact_lookup(query, walker, manager_a, shelter_a, as_user):
     assert offered(walker) in desk_search(as_user(manager_a), shelter_a, query)

@@ -1,34 +1,28 @@
-"""Who may see and do what. Every page, API view and (later) WebSocket consumer asks here.
+"""Who may do what: roles and shelters, never a person. Every page, API view and consumer asks here.
 
-All reads of personal data go through the querysets below, so that the resident's consent rules
-(a later issue) are added in one place. A view never decides by itself who may see a name.
+This module holds the rules; it reads no personal data. The querysets of people, stays,
+households, follow-ups, survey tokens and supply requests live beside it in `access` (people.py,
+follow_ups.py, surveys.py, supply_requests.py), which are the only code that filters them and the
+only code that records a read (log.py).
 
-The rules today:
+The rules:
 - HQ staff and system administrators see every shelter and every person, and operate everywhere.
-- A shelter manager operates only the shelters assigned to them. They see the people staying at
-  (or supported by) those shelters, and people with no open stay anywhere, because those are the
-  people who may walk up to their desk; they never see who is in another shelter.
+- A shelter manager operates only the shelters assigned to them and sees the people staying at (or
+  supported by) those shelters. A person who stays nowhere they find only by an exact lookup (see
+  `access.people.exact_lookup`), never by browsing; they never see who is in another shelter, nor
+  where a person went after leaving theirs.
 - City officials see shelters and aggregate figures, never a person.
 - Survey follow-up (residents whose K6 was 13 or more): HQ staff and administrators see and handle
   every case; a shelter manager those of the shelters they operate; officials none (they see
-  suppressed aggregates only, see surveys/suppression.py).
+  suppressed aggregates only, see surveys/suppression.py). A case follows its person when they move.
 """
 
-from collections.abc import Iterable
+from django.db.models import QuerySet
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
-
-from access.models import PersonalDataAccess
 from common.roles import Role, is_headquarters, role_of
-from shelters.models import (
-    Evacuee,
-    Household,
-    Shelter,
-    Stay,
-    User,
-)
-from surveys.models import FollowUp
+from shelters.models import Shelter
+
+__all__ = ["Role", "is_headquarters", "role_of"]
 
 
 def may_see_personal_data(user) -> bool:
@@ -67,47 +61,6 @@ def operated_shelters(user) -> QuerySet[Shelter]:
     if is_headquarters(user):
         return Shelter.objects.all()
     return Shelter.objects.filter(id__in=managed_shelter_ids(user))
-
-
-def evacuees_visible_to(user) -> QuerySet[Evacuee]:
-    if is_headquarters(user):
-        return Evacuee.objects.all()
-    if role_of(user) != Role.MANAGER:
-        return Evacuee.objects.none()
-    open_stays = Stay.objects.filter(evacuee=OuterRef("pk"), checked_out_at__isnull=True)
-    return Evacuee.objects.filter(
-        Exists(open_stays.filter(shelter_id__in=managed_shelter_ids(user))) | ~Exists(open_stays)
-    )
-
-
-def can_view_evacuee(user, evacuee: Evacuee) -> bool:
-    return evacuees_visible_to(user).filter(pk=evacuee.pk).exists()
-
-
-def stays_visible_to(user) -> QuerySet[Stay]:
-    if is_headquarters(user):
-        return Stay.objects.all()
-    if role_of(user) != Role.MANAGER:
-        return Stay.objects.none()
-    return Stay.objects.filter(shelter_id__in=managed_shelter_ids(user))
-
-
-def households_visible_to(user) -> QuerySet[Household]:
-    if is_headquarters(user):
-        return Household.objects.all()
-    if role_of(user) != Role.MANAGER:
-        return Household.objects.none()
-    return Household.objects.filter(
-        Q(Exists(evacuees_visible_to(user).filter(household=OuterRef("pk")))) | Q(members__isnull=True)
-    ).distinct()
-
-
-def record_personal_data_access(*, viewer: User, evacuees: Iterable[Evacuee], purpose: str) -> None:
-    """Log that `viewer` looked at these people's details."""
-    now = timezone.now()
-    PersonalDataAccess.objects.bulk_create(
-        PersonalDataAccess(viewer=viewer, evacuee=evacuee, purpose=purpose, at=now) for evacuee in evacuees
-    )
 
 
 # --- Live dashboards ----------------------------------------------------------------------------
@@ -154,32 +107,12 @@ def can_run_surveys_at(user, shelter: Shelter | int) -> bool:
     return may_see_personal_data(user) and can_operate_shelter(user, shelter)
 
 
-def survey_token_accepted_at(evacuee: Evacuee, shelter: Shelter) -> bool:
-    """A personal token links answers to the person only at the shelter whose staff may see them.
-
-    That is where the person stays, or anywhere while they stay nowhere (the same people a
-    manager sees): answers filed at another shelter would put the person's name on that shelter's
-    follow-up list and supply requests, where its managers must never see it.
-    """
-    open_stays = Stay.objects.filter(evacuee=evacuee, checked_out_at__isnull=True)
-    return not open_stays.exclude(shelter=shelter).exists()
-
-
 # --- Survey follow-up ---------------------------------------------------------------------------
 
 
 def may_handle_follow_ups(user) -> bool:
     """See a follow-up list at all: HQ, administrators and shelter managers; never officials."""
     return role_of(user) in (Role.HQ, Role.ADMIN, Role.MANAGER)
-
-
-def follow_ups_visible_to(user) -> QuerySet[FollowUp]:
-    """Follow-up cases (a name with a K6 score) the user may see and move along."""
-    if is_headquarters(user):
-        return FollowUp.objects.all()
-    if role_of(user) != Role.MANAGER:
-        return FollowUp.objects.none()
-    return FollowUp.objects.filter(shelter_id__in=managed_shelter_ids(user))
 
 
 # --- Survey reports -----------------------------------------------------------------------------

@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
+from access import figures, log
 from realtime import streams
-from shelters.models import Stay, StayMode, SupportCategory
+from shelters.models import SupportCategory
 
 HISTORY_POINTS = 240
 
@@ -24,9 +24,11 @@ def city_snapshot(*, user) -> dict:
     return streams.snapshot_data("city", user=user)
 
 
-def shelter_snapshot(*, user, shelter_id: int) -> dict:
-    """A shelter stream's snapshot data, as the socket sends it to this user."""
-    return streams.snapshot_data("shelter", user=user, key=shelter_id)
+def shelter_snapshot(*, user, shelter_id: int, purpose: str) -> dict:
+    """A shelter stream's snapshot data, as the socket sends it to this user; the names it holds
+    are recorded as read for `purpose` (the page's, not the socket's)."""
+    with log.reads_for(purpose):
+        return streams.snapshot_data("shelter", user=user, key=shelter_id)
 
 
 # --- History ------------------------------------------------------------------------------------
@@ -51,18 +53,7 @@ def occupancy_history(*, shelter_ids: list[int] | None = None, hours: int = 48, 
     """People inside over time, with arrivals and departures per bucket, rebuilt from the stays."""
     now = now or timezone.now()
     since = now - timedelta(hours=hours)
-    stays = Stay.objects.filter(mode=StayMode.INSIDE)
-    if shelter_ids is not None:
-        stays = stays.filter(shelter_id__in=shelter_ids)
-    start = (
-        stays.filter(checked_in_at__lt=since)
-        .filter(Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=since))
-        .count()
-    )
-    arrivals = stays.filter(checked_in_at__gte=since, checked_in_at__lte=now).values_list("checked_in_at", flat=True)
-    departures = stays.filter(checked_out_at__gte=since, checked_out_at__lte=now).values_list(
-        "checked_out_at", flat=True
-    )
+    start, arrivals, departures = figures.stays_inside_between(shelter_ids=shelter_ids, since=since, now=now)
     bucket = _bucket_size(now - since)
     count = int((now - since) / bucket) + 1
     arrived = [0] * count

@@ -45,7 +45,7 @@ def shelter_dashboard(request, shelter_id: int):
     shelter = get_object_or_404(Shelter, pk=shelter_id)
     if not policy.can_watch_shelter(request.user, shelter.pk):
         raise PermissionDenied
-    snapshot = selectors.shelter_snapshot(user=request.user, shelter_id=shelter.pk)
+    snapshot = selectors.shelter_snapshot(user=request.user, shelter_id=shelter.pk, purpose="page.shelter_dashboard")
     hours = _hours(request)
     history = selectors.occupancy_history(shelter_ids=[shelter.pk], hours=hours)
     return render(

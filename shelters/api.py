@@ -1,22 +1,25 @@
-"""REST API: validate, ask the policy, call one service or selector, serialize."""
+"""REST API: validate, ask the policy, call one service or selector, serialize.
 
-from django.db.models import prefetch_related_objects
-from django.shortcuts import get_object_or_404
+People, households and stays come from `access.people` only, which checks and records the read.
+"""
+
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from access import policy
+from access import people, policy
+from access.errors import NotVisible
 from common.permissions import HasRole
 from shelters import selectors, services
-from shelters.models import Evacuee, Shelter, ShelterStatus, Stay
+from shelters.models import DataSource, Evacuee, Household, Shelter, ShelterStatus, Stay, StayMode
 from shelters.serializers import (
     CheckInInput,
     CheckOutInput,
+    EvacueeListSerializer,
     EvacueeSerializer,
     EvacueeUpdateInput,
     HouseholdInput,
@@ -109,33 +112,52 @@ class ShelterViewSet(viewsets.ReadOnlyModelViewSet):
     def residents(self, request, pk=None):
         shelter = self.get_object()
         _require_operator(request.user, shelter.pk)
-        stays = selectors.shelter_residents(user=request.user, shelter=shelter, query=request.query_params.get("q", ""))
-        page = self.paginate_queryset(stays)
+        page = people.shelter_residents(
+            user=request.user,
+            shelter=shelter,
+            filters=people.ResidentFilters(query=request.query_params.get("q", "")),
+            paginate=self.paginate_queryset,
+            purpose="api.residents",
+        )
         return self.get_paginated_response(StaySerializer(page, many=True).data)
 
 
 class EvacueeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """People. Officials get none; managers see their residents and people not staying anywhere."""
+    """People. Officials get none; managers list their residents, and find a person who stays
+    nowhere only by an exact `search` (City OS ID or QR, exact phone, or name with birth date).
+    The list leaves out address and phone: they are in a person's detail, whose every read is logged."""
 
     serializer_class = EvacueeSerializer
     permission_classes = [HasRole, MaySeePersonalData]
+    queryset = Evacuee.objects.none()  # for the schema only; every read goes through access.people
 
-    def get_queryset(self):
-        return selectors.evacuees_with_details(policy.evacuees_visible_to(self.request.user))
+    def get_serializer_class(self):
+        return EvacueeListSerializer if self.action == "list" else EvacueeSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("search", str, description=_("Name, kana, phone, ID or QR payload"))])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "search",
+                str,
+                description=_(
+                    "Name, kana, phone, ID or QR payload. People staying at none of a manager's shelters "
+                    "match only an exact City OS ID or QR payload, phone number, or name with birth date."
+                ),
+            )
+        ]
+    )
     def list(self, request, *args, **kwargs):
         search = request.query_params.get("search", "")
-        queryset = (
-            selectors.evacuee_search(user=request.user, query=search, limit=100) if search else self.get_queryset()
+        page = people.evacuees_for_list(
+            user=request.user,
+            search=search,
+            paginate=self.paginate_queryset,
+            purpose="api.evacuee_search" if search.strip() else "api.evacuee_list",
         )
-        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        evacuee = selectors.evacuee_get(user=request.user, evacuee_id=self._pk(), purpose="api.evacuee_detail")
-        if evacuee is None:
-            raise NotFound()
+        evacuee = people.access_evacuee_by_id(request.user, self._pk(), purpose="api.evacuee_detail")
         return Response(self.get_serializer(evacuee).data)
 
     @extend_schema(request=PersonInput, responses={201: EvacueeSerializer})
@@ -143,93 +165,120 @@ class EvacueeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = PersonInput(data=request.data)
         data.is_valid(raise_exception=True)
         evacuee = services.evacuee_register(person=data.to_person(), actor=request.user)
+        evacuee.open_stays = []  # just registered: staying nowhere yet
         return Response(self.get_serializer(evacuee).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=EvacueeUpdateInput, responses=EvacueeSerializer)
     def partial_update(self, request, pk=None):
-        evacuee = get_object_or_404(policy.evacuees_visible_to(request.user), pk=self._pk())
+        evacuee = people.access_evacuee_by_id(request.user, self._pk(), purpose="api.evacuee_update")
         data = EvacueeUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.evacuee_update(evacuee_id=evacuee.pk, actor=request.user, changes=dict(data.validated_data))
-        evacuee = selectors.evacuees_with_details(Evacuee.objects.filter(pk=evacuee.pk)).get()
+        evacuee = people.access_evacuee_by_id(request.user, evacuee.pk, purpose="api.evacuee_update")
         return Response(self.get_serializer(evacuee).data)
 
     def _pk(self) -> int:
         try:
             return int(self.kwargs["pk"])
         except ValueError:
-            raise NotFound() from None
+            raise NotVisible() from None
 
 
 class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Households, each with the members the user may see."""
+
     serializer_class = HouseholdSerializer
     permission_classes = [HasRole, MaySeePersonalData]
+    queryset = Household.objects.none()  # for the schema only; every read goes through access.people
 
-    def get_queryset(self):
-        return policy.households_visible_to(self.request.user).prefetch_related("members").order_by("id")
+    def list(self, request, *args, **kwargs):
+        page = people.households_for_list(
+            user=request.user, paginate=self.paginate_queryset, purpose="api.household_list"
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["visible_member_ids"] = _VisibleIds(self.request.user)
-        return context
+    def retrieve(self, request, pk=None):
+        if not str(pk).isdigit():
+            raise NotVisible(field="household")
+        household = people.access_household_by_id(request.user, int(pk), purpose="api.household_detail")
+        return Response(self.get_serializer(household).data)
 
     @extend_schema(request=HouseholdInput, responses={201: HouseholdSerializer})
     def create(self, request):
         data = HouseholdInput(data=request.data)
         data.is_valid(raise_exception=True)
         household = services.household_register(members=data.to_members(), actor=request.user)
+        household = people.household_registered(request.user, household, purpose="api.household_register")
         return Response(self.get_serializer(household).data, status=status.HTTP_201_CREATED)
 
 
-class _VisibleIds:
-    """Membership test against the policy, asked once per household list."""
-
-    def __init__(self, user):
-        self.user = user
-        self._ids = None
-
-    def __contains__(self, evacuee_id):
-        if policy.is_headquarters(self.user):
-            return True
-        if self._ids is None:
-            self._ids = set(policy.evacuees_visible_to(self.user).values_list("id", flat=True))
-        return evacuee_id in self._ids
-
-
 class StayFilter(filters.FilterSet):
-    open = filters.BooleanFilter(field_name="checked_out_at", lookup_expr="isnull", label=_("Only open stays"))
+    """Validates the list's query and describes it in the schema; access.people applies it."""
+
+    shelter = filters.NumberFilter()
+    evacuee = filters.NumberFilter()
+    mode = filters.ChoiceFilter(choices=StayMode.choices)
+    source = filters.ChoiceFilter(choices=DataSource.choices)
+    open = filters.BooleanFilter(label=_("Only open stays"))
 
     class Meta:
         model = Stay
-        fields = ["shelter", "evacuee", "mode", "source"]
+        fields = ["shelter", "evacuee", "mode", "source", "open"]
 
 
 class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Stays: check-ins, check-outs and transfers, with full history."""
+    """Stays: check-ins, check-outs and transfers. A manager sees the stays at their shelters; where a
+    person went after one ends in a transfer is shown only to those who operate that shelter too."""
 
     serializer_class = StaySerializer
     permission_classes = [HasRole, MaySeePersonalData]
     filterset_class = StayFilter
+    queryset = Stay.objects.none()  # for the schema only; every read goes through access.people
 
-    def get_queryset(self):
-        return policy.stays_visible_to(self.request.user).select_related("evacuee").order_by("-checked_in_at", "-id")
+    def list(self, request, *args, **kwargs):
+        query = StayFilter(request.query_params, queryset=self.queryset)
+        if not query.is_valid():
+            raise ValidationError(query.errors)
+        values = query.form.cleaned_data
+        page = people.stays_for_list(
+            user=request.user,
+            filters=people.StayFilters(
+                shelter_id=values.get("shelter"),
+                evacuee_id=values.get("evacuee"),
+                mode=values.get("mode") or "",
+                source=values.get("source") or "",
+                open=values.get("open"),
+            ),
+            paginate=self.paginate_queryset,
+            purpose="api.stay_list",
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self._stay(pk, purpose="api.stay_detail")).data)
+
+    def _stay(self, pk, *, purpose: str) -> Stay:
+        if not str(pk).isdigit():
+            raise NotVisible(field="stay")
+        return people.access_stay_by_id(self.request.user, int(pk), purpose=purpose)
 
     @extend_schema(request=CheckOutInput, responses=StaySerializer)
     @action(detail=True, methods=["post"], url_path="check-out")
     def check_out(self, request, pk=None):
-        stay = self.get_object()
+        stay = self._stay(pk, purpose="api.stay_check_out")
         _require_operator(request.user, stay.shelter_id)
         data = CheckOutInput(data=request.data)
         data.is_valid(raise_exception=True)
         stay = services.stay_check_out(
             stay_id=stay.pk, actor=request.user, destination=data.validated_data["destination"]
         )
+        (stay,) = people.stays_shown(request.user, [stay], purpose="api.stay_check_out")
         return Response(self.get_serializer(stay).data)
 
     @extend_schema(request=TransferInput, responses={201: StaySerializer})
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
-        stay = self.get_object()
+        stay = self._stay(pk, purpose="api.stay_transfer")
         _require_operator(request.user, stay.shelter_id)
         data = TransferInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -239,12 +288,14 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             actor=request.user,
             mode=data.validated_data["mode"],
         )
+        (new_stay,) = people.stays_shown(request.user, [new_stay], purpose="api.stay_transfer") or [new_stay]
         return Response(self.get_serializer(new_stay).data, status=status.HTTP_201_CREATED)
 
 
 class CheckInViewSet(viewsets.GenericViewSet):
     """Check one person or a whole household in. Send an Idempotency-Key header (or field) so a
-    retried request returns the first result instead of checking anyone in twice."""
+    retried request returns the first result instead of checking anyone in twice. A manager
+    checking in people who stay nowhere sends the exact `lookup` that found them."""
 
     permission_classes = [HasRole, MaySeePersonalData]
     serializer_class = CheckInInput
@@ -259,15 +310,9 @@ class CheckInViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         _require_operator(request.user, values["shelter"])
-        evacuee_ids = list(values["evacuees"])
-        if values["household"]:
-            household = get_object_or_404(policy.households_visible_to(request.user), pk=values["household"])
-            evacuee_ids += list(household.members.order_by("id").values_list("id", flat=True))
-        visible = set(
-            policy.evacuees_visible_to(request.user).filter(pk__in=evacuee_ids).order_by().values_list("id", flat=True)
+        evacuee_ids = people.evacuees_for_check_in(
+            request.user, evacuee_ids=values["evacuees"], household_id=values["household"], lookup=values["lookup"]
         )
-        if len(visible) != len(set(evacuee_ids)):
-            raise NotFound(_("Unknown person."))
         result = services.stay_check_in(
             shelter_id=values["shelter"],
             evacuee_ids=evacuee_ids,
@@ -275,9 +320,7 @@ class CheckInViewSet(viewsets.GenericViewSet):
             mode=values["mode"],
             idempotency_key=request.headers.get("Idempotency-Key") or values["idempotency_key"] or None,
         )
-        # The names in the response come in one query, not one per person.
-        prefetch_related_objects(result.stays, "evacuee")
         return Response(
-            StaySerializer(result.stays, many=True).data,
+            StaySerializer(people.stays_shown(request.user, result.stays, purpose="api.check_in"), many=True).data,
             status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,
         )

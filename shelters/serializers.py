@@ -111,10 +111,15 @@ class EvacueeSerializer(serializers.ModelSerializer):
         ]
 
     def get_current_stay(self, evacuee: Evacuee) -> dict | None:
-        open_stays = getattr(evacuee, "open_stays", None)
-        if open_stays is None:
-            open_stays = list(evacuee.stays.filter(checked_out_at__isnull=True).select_related("shelter"))
-        return OpenStaySummary(open_stays[0]).data if open_stays else None
+        # `open_stays` comes with the person from access.people; there is no reading it here.
+        return OpenStaySummary(evacuee.open_stays[0]).data if evacuee.open_stays else None
+
+
+class EvacueeListSerializer(EvacueeSerializer):
+    """A row of a list: enough to tell people apart. Address and phone are in the detail only."""
+
+    class Meta(EvacueeSerializer.Meta):
+        fields = [f for f in EvacueeSerializer.Meta.fields if f not in ("address", "phone")]
 
 
 class PersonInput(serializers.Serializer):
@@ -167,13 +172,17 @@ class HouseholdSerializer(serializers.ModelSerializer):
         fields = ["id", "representative", "members", "source"]
 
     def get_members(self, household: Household) -> list[dict]:
-        visible = self.context["visible_member_ids"]
-        members = sorted(household.members.all(), key=lambda m: (m.pk != household.representative_id, m.pk))
-        return [HouseholdMemberSerializer(member).data for member in members if member.pk in visible]
+        # `visible_members` comes with the household from access.people: the members the user may see.
+        members = sorted(household.visible_members, key=lambda m: (m.pk != household.representative_id, m.pk))
+        return [HouseholdMemberSerializer(member).data for member in members]
 
 
 class StaySerializer(serializers.ModelSerializer):
     evacuee_name = serializers.CharField(source="evacuee.name", read_only=True)
+    # Where a transferred person went, only when the reader may know it (annotated by access.people).
+    destination_shelter = serializers.IntegerField(
+        source="shown_destination_shelter_id", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Stay
@@ -197,6 +206,16 @@ class CheckInInput(serializers.Serializer):
     household = serializers.IntegerField(required=False, allow_null=True, default=None)
     mode = serializers.ChoiceField(choices=StayMode.choices, required=False, default=StayMode.INSIDE)
     idempotency_key = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    lookup = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "The exact lookup (City OS ID or QR payload, phone number, or name with birth date) that found "
+            "people who stay nowhere: a shelter manager needs it to check them in."
+        ),
+    )
 
     def validate(self, data):
         if not data["evacuees"] and not data["household"]:

@@ -8,39 +8,11 @@
 Other apps add their parts to both (surveys/streams.py, notifications/streams.py).
 """
 
-from django.db.models import Q
-
-from access import policy
+from access import people, policy
 from realtime import broadcast, streams
 from shelters.events import SHELTER_UPDATED, replay_state
-from shelters.models import Shelter, User
+from shelters.models import Shelter
 from shelters.selectors import shelter_states
-
-
-def support_list(*, user: User, shelter_id: int) -> list[dict] | None:
-    """Residents of a shelter needing support, with names, for those who may see them; else None."""
-    if not policy.may_see_names_at(user, shelter_id):
-        return None
-    stays = (
-        policy.stays_visible_to(user)
-        .filter(shelter_id=shelter_id, checked_out_at__isnull=True)
-        .filter(Q(evacuee__support_needs__isnull=False) | Q(evacuee__requires_evacuation_support=True))
-        .select_related("evacuee")
-        .prefetch_related("evacuee__support_needs__category")
-        .distinct()
-        .order_by("evacuee__name_kana", "evacuee_id")
-    )
-    return [
-        {
-            "id": stay.evacuee_id,
-            "name": stay.evacuee.name,
-            "name_kana": stay.evacuee.name_kana,
-            "mode": stay.mode,
-            "requires_evacuation_support": stay.evacuee.requires_evacuation_support,
-            "needs": [need.category.code for need in stay.evacuee.support_needs.all()],
-        }
-        for stay in stays
-    ]
 
 
 def city_snapshot(user, key) -> dict:
@@ -50,7 +22,7 @@ def city_snapshot(user, key) -> dict:
 def shelter_snapshot(user, shelter_id: int) -> dict:
     return {
         "shelters": shelter_states(shelter_ids=[shelter_id]),
-        "support_list": support_list(user=user, shelter_id=shelter_id),
+        "support_list": people.support_list(user=user, shelter_id=shelter_id, purpose="socket.shelter_snapshot"),
     }
 
 
@@ -74,6 +46,6 @@ streams.add_named_list(
     "shelter",
     message_type="support_list",
     key="support_list",
-    fetch=lambda user, shelter_id: support_list(user=user, shelter_id=shelter_id),
+    fetch=lambda user, shelter_id: people.support_list(user=user, shelter_id=shelter_id, purpose="socket.support_list"),
     refreshed_by={SHELTER_UPDATED},
 )

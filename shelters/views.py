@@ -4,7 +4,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from access import policy
+from access import people, policy
 from common.errors import ApplicationError
 from common.permissions import role_required
 from shelters import selectors, services
@@ -111,7 +110,7 @@ def desk(request, shelter_id: int):
     """The check-in desk: find people (name, kana, phone, ID or QR) and check them in."""
     shelter = _operated_shelter(request, shelter_id)
     query = request.GET.get("q", "").strip()
-    results = list(selectors.evacuee_search(user=request.user, query=query)) if query else []
+    results = people.evacuee_search(user=request.user, query=query, purpose="page.desk_search") if query else []
     households: dict = {}
     for person in results:
         households.setdefault(person.household_id or f"p{person.pk}", []).append(person)
@@ -121,6 +120,7 @@ def desk(request, shelter_id: int):
         {
             "shelter": shelter,
             "query": query,
+            "all_people": policy.is_headquarters(request.user),
             "groups": list(households.values()),
             "result_count": len(results),
             "idempotency_key": uuid.uuid4().hex,
@@ -136,9 +136,13 @@ def desk(request, shelter_id: int):
 def desk_check_in(request, shelter_id: int):
     shelter = _operated_shelter(request, shelter_id)
     requested = [int(v) for v in request.POST.getlist("evacuees") if v.isdigit()]
-    visible = set(policy.evacuees_visible_to(request.user).filter(pk__in=requested).values_list("id", flat=True))
-    form = CheckInForm(request.POST, evacuee_ids=visible)
     back = reverse("shelters:desk", args=[shelter.pk])
+    try:
+        # The desk's search travels with the form: people who stay nowhere were found by it.
+        allowed = people.evacuees_for_check_in(request.user, evacuee_ids=requested, lookup=request.POST.get("q", ""))
+    except ApplicationError:
+        allowed = []
+    form = CheckInForm(request.POST, evacuee_ids=set(allowed))
     if not form.is_valid():
         messages.error(request, _("Choose at least one person to check in."))
         return redirect(f"{back}?q={request.POST.get('q', '')}")
@@ -155,10 +159,8 @@ def desk_check_in(request, shelter_id: int):
         return redirect(f"{back}?q={request.POST.get('q', '')}")
     count = len(result.stays)
     # Each person checked in can take a survey slip home: one link per person, names in one query.
-    names = dict(
-        policy.evacuees_visible_to(request.user)
-        .filter(pk__in=[stay.evacuee_id for stay in result.stays])
-        .values_list("pk", "name")
+    names = people.evacuee_names(
+        request.user, evacuee_ids=[stay.evacuee_id for stay in result.stays], purpose="page.desk_check_in"
     )
     slips = format_html_join(
         " ",
@@ -215,6 +217,7 @@ def desk_walk_in(request, shelter_id: int):
         {
             "shelter": shelter,
             "query": "",
+            "all_people": policy.is_headquarters(request.user),
             "groups": [],
             "result_count": 0,
             "idempotency_key": uuid.uuid4().hex,
@@ -236,7 +239,9 @@ def residents(request, shelter_id: int):
         "mode": request.GET.get("mode", ""),
         "needs_support_only": request.GET.get("needs_support") == "1",
     }
-    stays = list(selectors.shelter_residents(user=request.user, shelter=shelter, **filters))
+    stays = people.shelter_residents(
+        user=request.user, shelter=shelter, filters=people.ResidentFilters(**filters), purpose="page.residents"
+    )
     return render(
         request,
         "shelters/residents.html",
@@ -256,7 +261,7 @@ def residents(request, shelter_id: int):
 @role_required
 def stay_check_out(request, shelter_id: int, stay_id: int):
     shelter = _operated_shelter(request, shelter_id)
-    stay = get_object_or_404(policy.stays_visible_to(request.user), pk=stay_id, shelter=shelter)
+    stay = people.access_stay_by_id(request.user, stay_id, shelter_id=shelter.pk, purpose="page.check_out")
     form = CheckOutForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose where the person is going."))
@@ -274,7 +279,7 @@ def stay_check_out(request, shelter_id: int, stay_id: int):
 @role_required
 def stay_transfer(request, shelter_id: int, stay_id: int):
     shelter = _operated_shelter(request, shelter_id)
-    stay = get_object_or_404(policy.stays_visible_to(request.user), pk=stay_id, shelter=shelter)
+    stay = people.access_stay_by_id(request.user, stay_id, shelter_id=shelter.pk, purpose="page.transfer")
     form = TransferForm(request.POST, targets=selectors.transfer_targets(exclude_shelter_id=shelter.pk))
     if not form.is_valid():
         messages.error(request, _("Choose a shelter that is open."))
@@ -292,11 +297,13 @@ def stay_transfer(request, shelter_id: int, stay_id: int):
 def evacuee_detail(request, evacuee_id: int):
     if not policy.may_see_personal_data(request.user):
         raise PermissionDenied
-    evacuee = selectors.evacuee_get(user=request.user, evacuee_id=evacuee_id, purpose="page.evacuee_detail")
-    if evacuee is None:
-        raise Http404
+    evacuee = people.access_evacuee_by_id(request.user, evacuee_id, purpose="page.evacuee_detail")
     return render(
         request,
         "shelters/evacuee_detail.html",
-        {"evacuee": evacuee, "stays": selectors.evacuee_stay_history(evacuee=evacuee)},
+        {
+            "evacuee": evacuee,
+            "stays": people.evacuee_stay_history(request.user, evacuee),
+            "perms_all_shelters": policy.is_headquarters(request.user),
+        },
     )

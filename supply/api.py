@@ -3,14 +3,17 @@ and the stock; HQ and officials read the supply board. Thin views over services 
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access import policy
+from access import people, policy
+from access import supply_requests as request_access
+from access.errors import NotVisible
 from common.permissions import HasRole
 from shelters.models import Shelter
 from supply import selectors, services
@@ -73,15 +76,30 @@ class RequestInput(serializers.Serializer):
 
 
 class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A shelter's requests. They may name a person: read through access.supply_requests only."""
+
     permission_classes = [HasRole, OperatesShelters]
     serializer_class = RequestSerializer
+    queryset = Request.objects.none()  # for the schema only
 
-    def get_queryset(self):
-        queryset = selectors.requests_visible_to(self.request.user).order_by("-created_at", "-id")
-        shelter = self.request.query_params.get("shelter")
-        if shelter and shelter.isdigit():
-            queryset = queryset.filter(shelter_id=int(shelter))
-        return queryset
+    @extend_schema(parameters=[OpenApiParameter("shelter", int, required=False)])
+    def list(self, request, *args, **kwargs):
+        shelter = request.query_params.get("shelter")
+        page = request_access.supply_requests_for_list(
+            user=request.user,
+            shelter_id=int(shelter) if shelter and shelter.isdigit() else None,
+            paginate=self.paginate_queryset,
+            purpose="api.supply_request_list",
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self._request(pk, purpose="api.supply_request_detail")).data)
+
+    def _request(self, pk, *, purpose: str) -> Request:
+        if not str(pk).isdigit():
+            raise NotVisible(field="request")
+        return request_access.access_supply_request_by_id(self.request.user, int(pk), purpose=purpose)
 
     def create(self, request):
         data = RequestInput(data=request.data)
@@ -92,9 +110,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         shelter = get_object_or_404(Shelter, pk=values["shelter"])
         evacuee = None
         if values["evacuee"] is not None:
-            evacuee = policy.evacuees_visible_to(request.user).filter(pk=values["evacuee"]).first()
-            if evacuee is None:
-                raise NotFound(_("Unknown person."))
+            evacuee = people.access_evacuee_by_id(request.user, values["evacuee"], purpose="api.supply_request_create")
         created = services.request_create(
             shelter=shelter,
             item=values["item"],
@@ -108,11 +124,11 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        supply_request = self.get_object()
+        supply_request = self._request(pk, purpose="api.supply_request_cancel")
         if not policy.can_request_supplies(request.user, supply_request.shelter_id):
             raise PermissionDenied(_("You do not operate this shelter."))
         services.request_cancel(request_id=supply_request.pk, actor=request.user)
-        return Response(RequestSerializer(self.get_queryset().get(pk=supply_request.pk)).data)
+        return Response(RequestSerializer(self._request(pk, purpose="api.supply_request_cancel")).data)
 
 
 class TaskSerializer(serializers.ModelSerializer):

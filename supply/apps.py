@@ -12,6 +12,8 @@ class SupplyConfig(AppConfig):
 
     def ready(self):
         from common.sources import source_rows_register
+        from shelters.services.moves import register_person_moved_handler
+        from supply.services import requests_follow_person
         from supply.sources import supply_rows_remove, supply_sample_load
 
         # Requests refer to shelters, people and survey answers.
@@ -21,3 +23,4 @@ class SupplyConfig(AppConfig):
             remove=supply_rows_remove,
             load_sample=supply_sample_load,
         )
+        register_person_moved_handler(requests_follow_person)

@@ -1,4 +1,7 @@
-"""Reads for supplies: what each persona may see, and the HQ supply board's figures."""
+"""Reads for supplies: tasks each persona may see, and the HQ supply board's figures.
+
+Requests may name a person: they are read through `access.supply_requests` only.
+"""
 
 from datetime import datetime
 
@@ -6,17 +9,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from access import policy
-from supply.models import Depot, Item, Leg, Request, RequestStatus, Stock, SupplyTask, TaskStatus
+from access.figures import waiting_request_totals
+from supply.models import Depot, Item, Leg, Stock, SupplyTask, TaskStatus
 
 OPEN_TASK_STATUSES = [TaskStatus.PLANNED, TaskStatus.DISPATCHED, TaskStatus.DELIVERED]
-
-
-def requests_visible_to(user) -> QuerySet[Request]:
-    """Requests may name a person: HQ and the shelter's own managers only."""
-    queryset = Request.objects.select_related("item", "task")
-    if policy.is_headquarters(user):
-        return queryset
-    return queryset.filter(shelter_id__in=policy.managed_shelter_ids(user))
 
 
 def tasks_visible_to(user) -> QuerySet[SupplyTask]:
@@ -92,12 +88,7 @@ def shortages() -> list[dict]:
     planned tasks reserved, bought or could not source yet). Covered: depot stock on hand plus
     what suppliers are bringing.
     """
-    waiting = dict(
-        Request.objects.filter(status=RequestStatus.OPEN)
-        .values_list("item_id")
-        .annotate(total=Sum("quantity", default=0) + Count("id", filter=Q(quantity__isnull=True)))
-        .values_list("item_id", "total")
-    )
+    waiting = waiting_request_totals()
     unsourced = dict(
         SupplyTask.objects.filter(status=TaskStatus.PLANNED, unsourced_quantity__gt=0)
         .values_list("item_id")

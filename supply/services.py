@@ -30,6 +30,7 @@ from notifications.models import NotificationKind
 from notifications.services import notification_create
 from realtime import broadcast
 from shelters.models import DataSource, Evacuee, Shelter, User
+from shelters.services.moves import PeopleMoved
 from supply import planning
 from supply.events import SUPPLY_CHANGED, SUPPLY_OVERDUE
 from supply.models import (
@@ -148,6 +149,28 @@ def request_cancel(*, request_id: int, actor: User) -> Request:
     request.save(update_fields=["status"])
     audit_record(actor=actor, action="supply_request.cancel", object_type="supply.Request", object_id=request.pk)
     return request
+
+
+def requests_follow_person(move: PeopleMoved) -> None:
+    """Open requests of people who moved go to their new shelter (a `shelters` move handler).
+
+    Only requests the planner has not grouped yet: a planned one is on a delivery to the old
+    shelter. One UPDATE whose WHERE is checked again after any lock wait, so a request the planner
+    claims at the same moment stays planned where it was.
+    """
+    moved = (
+        Request.objects.filter(evacuee_id__in=move.evacuee_ids, status=RequestStatus.OPEN)
+        .exclude(shelter_id=move.to_shelter_id)
+        .update(shelter_id=move.to_shelter_id)
+    )
+    if moved:
+        audit_record(
+            actor=move.actor,
+            action="supply_request.follow_person",
+            object_type="shelters.Shelter",
+            object_id=move.to_shelter_id,
+            details={"requests": moved},
+        )
 
 
 # --- Enqueueing the planner: debounced, and never in the way of a request ----------------------------

@@ -4,10 +4,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from access import policy
+from access import people, policy
+from access import supply_requests as request_access
 from common.permissions import role_required
 from realtime.labels import live_labels
-from shelters import selectors as shelter_selectors
 from shelters.models import Shelter
 from supply import selectors
 from supply.api import RequestSerializer, TaskSerializer
@@ -19,7 +19,9 @@ def shelter_supplies(request, shelter_id: int):
     shelter = get_object_or_404(Shelter, pk=shelter_id)
     if not policy.can_request_supplies(request.user, shelter):
         raise PermissionDenied
-    requests = selectors.requests_visible_to(request.user).filter(shelter=shelter).order_by("-created_at", "-id")
+    requests = request_access.supply_requests_for_list(
+        user=request.user, shelter_id=shelter.pk, purpose="page.shelter_supplies"
+    )
     return render(
         request,
         "supply/shelter.html",
@@ -29,10 +31,12 @@ def shelter_supplies(request, shelter_id: int):
             # A request may be for one resident: the people staying here, as the residents page shows them.
             "residents": [
                 {"id": stay.evacuee_id, "name": stay.evacuee.name}
-                for stay in shelter_selectors.shelter_residents(user=request.user, shelter=shelter)
+                for stay in people.shelter_residents(
+                    user=request.user, shelter=shelter, purpose="page.shelter_supplies"
+                )
             ],
             "urgencies": Urgency.choices,
-            "requests": RequestSerializer(requests[:200], many=True).data,
+            "requests": RequestSerializer(requests, many=True).data,
             "arriving": TaskSerializer(
                 selectors.tasks_visible_to(request.user).filter(
                     shelter=shelter, status__in=[TaskStatus.DISPATCHED, TaskStatus.DELIVERED]

@@ -8,9 +8,12 @@ class SurveysConfig(AppConfig):
 
     def ready(self):
         from common.sources import source_rows_register
+        from shelters.services.moves import register_person_moved_handler
+        from surveys.follow_ups.services import follow_ups_follow_person
         from surveys.sources import survey_rows_remove, survey_sample_load
 
         # Answers, follow-ups and imports refer to shelters and people.
         source_rows_register(
             app="surveys", depends_on=("shelters",), remove=survey_rows_remove, load_sample=survey_sample_load
         )
+        register_person_moved_handler(follow_ups_follow_person)

@@ -22,11 +22,11 @@ from common.errors import ApplicationError
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
 from supply.services import NeedLine, requests_from_survey
 from surveys import events, scoring
+
+# The follow-up services live in surveys/follow_ups/services.py; the first two stay importable from here.
+from surveys.follow_ups.services import FOLLOW_UP_TRANSITIONS, follow_up_change_state, follow_up_open  # noqa: F401
 from surveys.models import (
     Choice,
-    FollowUp,
-    FollowUpChange,
-    FollowUpState,
     Question,
     QuestionKind,
     Response,
@@ -39,15 +39,6 @@ from surveys.reports import build as reports
 
 MAX_TEXT_LENGTH = 2000
 SCALE_MIN, SCALE_MAX = 0, 4
-
-# Allowed follow-up moves; closing is possible from any open state, and a case can be reopened.
-FOLLOW_UP_TRANSITIONS: dict[str, set[str]] = {
-    FollowUpState.NEW: {FollowUpState.CONTACTED, FollowUpState.REFERRED, FollowUpState.CLOSED},
-    FollowUpState.CONTACTED: {FollowUpState.REFERRED, FollowUpState.CLOSED},
-    FollowUpState.REFERRED: {FollowUpState.CONTACTED, FollowUpState.CLOSED},
-    FollowUpState.CLOSED: set(),
-}
-
 
 # --- Validation ---------------------------------------------------------------------------------
 
@@ -272,7 +263,7 @@ def _store(
     # The officials' report totals, in the same transaction (one upsert; see surveys/reports/build.py).
     reports.rollup_add(response=response)
     if respondent is not None and scoring.is_serious_distress(cleaned.k6_score):
-        _follow_up_open(response=response, evacuee=respondent, shelter=shelter)
+        follow_up_open(response=response, evacuee=respondent, shelter=shelter)
     requests_from_survey(response=response, shelter=shelter, evacuee=respondent, needs=cleaned.needs, source=source)
     events.responses_stored([shelter.pk])
     if entered_by is not None:
@@ -284,64 +275,6 @@ def _store(
             details={"channel": channel, "shelter": shelter.pk, "for_person": respondent is not None},
         )
     return response
-
-
-# --- Follow-up ----------------------------------------------------------------------------------
-
-
-def _follow_up_open(*, response: Response, evacuee: Evacuee, shelter: Shelter) -> FollowUp:
-    """Put a distressed resident on the list, or refresh their open case with the newer answer."""
-    open_cases = FollowUp.objects.select_for_update().filter(evacuee=evacuee).exclude(state=FollowUpState.CLOSED)
-    open_case = open_cases.first()
-    if open_case is None:
-        try:
-            with transaction.atomic():
-                follow_up = FollowUp.objects.create(
-                    evacuee=evacuee, shelter=shelter, response=response, k6_score=response.k6_score
-                )
-        except IntegrityError:
-            # Another answer of the same person opened a case at the same moment (the partial
-            # unique index keeps one open case per person): refresh that one instead.
-            open_case = open_cases.get()
-        else:
-            FollowUpChange.objects.create(
-                follow_up=follow_up, from_state="", to_state=FollowUpState.NEW, changed_by=None
-            )
-            events.follow_ups_changed([shelter.pk])
-            return follow_up
-    events.follow_ups_changed({open_case.shelter_id, shelter.pk})
-    open_case.response = response
-    open_case.k6_score = response.k6_score
-    open_case.shelter = shelter
-    open_case.save(update_fields=["response", "k6_score", "shelter", "updated_at"])
-    return open_case
-
-
-@transaction.atomic
-def follow_up_change_state(*, follow_up_id: int, to_state: str, actor: User, note: str = "") -> FollowUp:
-    follow_up = FollowUp.objects.select_for_update().filter(pk=follow_up_id).first()
-    if follow_up is None:
-        raise ApplicationError(_("Follow-up not found."), code="not_found", status_code=404)
-    if to_state not in FOLLOW_UP_TRANSITIONS.get(follow_up.state, set()):
-        raise ApplicationError(
-            _("A follow-up cannot move from %(from)s to %(to)s.")
-            % {"from": FollowUpState(follow_up.state).label, "to": dict(FollowUpState.choices).get(to_state, to_state)},
-            field="state",
-        )
-    FollowUpChange.objects.create(
-        follow_up=follow_up, from_state=follow_up.state, to_state=to_state, changed_by=actor, note=note[:500]
-    )
-    follow_up.state = to_state
-    follow_up.save(update_fields=["state", "updated_at"])
-    events.follow_ups_changed([follow_up.shelter_id])
-    audit_record(
-        actor=actor,
-        action="follow_up.change_state",
-        object_type="surveys.FollowUp",
-        object_id=follow_up.pk,
-        details={"to_state": to_state},
-    )
-    return follow_up
 
 
 # --- Personal tokens ----------------------------------------------------------------------------

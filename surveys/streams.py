@@ -16,7 +16,7 @@ def shelter_part(user, shelter_id: int) -> dict:
     open_count = selectors.open_follow_up_counts(shelter_ids=[shelter_id]).get(shelter_id, 0)
     return {
         # The list with names for those who may see them (None for the others).
-        "follow_ups": selectors.shelter_follow_ups(user=user, shelter_id=shelter_id),
+        "follow_ups": selectors.shelter_follow_ups(user=user, shelter_id=shelter_id, purpose="socket.shelter_snapshot"),
         # Suppressed for everyone, as `follow_ups.changed` carries it: snapshot + events = snapshot.
         # Those who see the list count it themselves.
         "open_follow_ups": suppress(open_count),

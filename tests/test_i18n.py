@@ -225,7 +225,9 @@ def test_a_refused_check_in_is_explained_in_japanese(manager_a, shelter_a, as_us
     shelter_status_change(shelter_id=shelter_a.pk, to_status=ShelterStatus.CLOSED, actor=manager_a)
     person = EvacueeFactory()
     response = as_user(manager_a).post(
-        f"/shelters/{shelter_a.pk}/desk/check-in/", {"evacuees": [person.pk], "mode": "inside"}, follow=True
+        f"/shelters/{shelter_a.pk}/desk/check-in/",
+        {"evacuees": [person.pk], "mode": "inside", "q": person.walk_in_id},
+        follow=True,
     )
 
     messages = [str(m) for m in response.context["messages"]]

@@ -1,6 +1,7 @@
 """Every write to shelters, evacuees and stays. Views, the API, commands and tasks call these.
 
-Locking order, to stay free of deadlocks: shelters first (in id order), then stays.
+Locking order, to stay free of deadlocks: shelters first (in id order), then stays, then what moves
+with a person (their open follow-up cases and supply requests, see services/moves.py).
 Each shelter's `occupancy` and `outside_count` change only here, in the same transaction as the
 stays they count and under that shelter's row lock.
 """
@@ -33,6 +34,7 @@ from shelters.models import (
     SupportNeed,
     User,
 )
+from shelters.services.moves import people_moved
 
 # Allowed manual status changes. 満員 is also set and lifted automatically by occupancy.
 STATUS_TRANSITIONS: dict[str, set[str]] = {
@@ -311,6 +313,8 @@ def _check_in(
     )
     inside, outside = _counts_for(mode)
     _adjust_counts(shelter, inside=inside * len(stays), outside=outside * len(stays), actor=actor, at=at)
+    # Open cases and requests of people who stayed elsewhere before come along to this shelter.
+    people_moved(evacuee_ids=evacuee_ids, to_shelter_id=shelter.pk, actor=actor)
     audit_record(
         actor=actor,
         action="stay.check_in",
@@ -414,6 +418,7 @@ def stay_transfer(
     )
     inside, outside = _counts_for(mode)
     _adjust_counts(target, inside=inside, outside=outside, actor=actor, at=at)
+    people_moved(evacuee_ids=[stay.evacuee_id], to_shelter_id=target.pk, actor=actor)
     audit_record(
         actor=actor,
         action="stay.transfer",

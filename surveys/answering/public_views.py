@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from access import policy
+from access import surveys as survey_access
 from common.errors import ApplicationError
 from shelters.models import Shelter
 from surveys import selectors, services
@@ -52,14 +52,14 @@ def _token_error(token_text: str, shelter: Shelter):
     """(respondent, error message): the same message for unknown and revoked tokens."""
     if not token_text.strip():
         return None, None
-    token = selectors.active_token(token=token_text)
-    if token is None:
+    respondent, problem = survey_access.respondent_for_token(token=token_text, shelter=shelter)
+    if problem == survey_access.UNKNOWN_TOKEN:
         return None, _(
             "This survey code is not valid (it may have been replaced by a new slip). Ask the shelter staff."
         )
-    if not policy.survey_token_accepted_at(token.evacuee, shelter):
+    if problem == survey_access.OTHER_SHELTER:
         return None, _("This survey code belongs to another shelter. Use the QR code on your slip or ask the staff.")
-    return token.evacuee, None
+    return respondent, None
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,14 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from access import policy
+from access import surveys as survey_access
 from common.errors import ApplicationError
 from common.permissions import role_required
-from shelters import selectors as shelter_selectors
-from shelters.models import Shelter, Stay
+from shelters.models import Shelter
 from surveys import selectors, services
 from surveys.answering import links
 from surveys.answering.forms import form_context, raw_answers_from_post
-from surveys.models import ResponseChannel, SurveyToken
+from surveys.models import ResponseChannel
 
 
 def qr_svg(data: str) -> str:
@@ -60,25 +60,21 @@ def slip(request, evacuee_id: int):
     """A resident's personal slip: their token, and a QR code that carries it to their shelter's survey."""
     if not policy.may_see_personal_data(request.user):
         raise PermissionDenied
-    evacuee = shelter_selectors.evacuee_get(user=request.user, evacuee_id=evacuee_id, purpose="page.survey_slip")
-    if evacuee is None:
-        raise Http404
+    slip = survey_access.survey_slip_for(request.user, evacuee_id, purpose="page.survey_slip")
     if request.method == "POST":
-        services.survey_token_issue(evacuee=evacuee, actor=request.user)
+        services.survey_token_issue(evacuee=slip.evacuee, actor=request.user)
         messages.success(request, _("A new slip was issued; any earlier slip of this person no longer works."))
-        return redirect("surveys:slip", evacuee_id=evacuee.pk)
-    token = SurveyToken.objects.filter(evacuee=evacuee, revoked_at__isnull=True).first()
-    stay = Stay.objects.select_related("shelter").filter(evacuee=evacuee, checked_out_at__isnull=True).first()
+        return redirect("surveys:slip", evacuee_id=slip.evacuee.pk)
     url = ""
-    if token is not None and stay is not None:
-        url = request.build_absolute_uri(links.survey_path(stay.shelter, token.token))
+    if slip.token is not None and slip.shelter is not None:
+        url = request.build_absolute_uri(links.survey_path(slip.shelter, slip.token.token))
     return render(
         request,
         "surveys/slip.html",
         {
-            "evacuee": evacuee,
-            "token": token,
-            "shelter": stay.shelter if stay else None,
+            "evacuee": slip.evacuee,
+            "token": slip.token,
+            "shelter": slip.shelter,
             "survey_url": url,
             "qr": qr_svg(url) if url else "",
         },
@@ -90,7 +86,7 @@ def slip(request, evacuee_id: int):
 def proxy_entry(request, shelter_id: int):
     """Staff enter a resident's answers (from paper or by asking them) on a tablet."""
     shelter = _survey_shelter(request, shelter_id)
-    respondents = list(selectors.proxy_respondents(user=request.user, shelter=shelter))
+    respondents = survey_access.proxy_respondents(user=request.user, shelter=shelter, purpose="page.survey_proxy")
     raw_answers: dict = {}
     errors: dict[str, list[str]] = {}
     chosen = ""

@@ -8,13 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from access import follow_ups as follow_up_access
 from access import policy
+from access.errors import NotVisible
 from common.permissions import HasRole
-from surveys import scoring, selectors, services
+from surveys import scoring
+from surveys.follow_ups import selectors, services
 from surveys.models import FollowUp, FollowUpChange, FollowUpState
 
 STATE_FILTERS = [selectors.OPEN, selectors.ALL, *FollowUpState.values]
@@ -99,10 +102,12 @@ class FollowUpViewSet(viewsets.GenericViewSet):
         state = request.query_params.get("state") or selectors.OPEN
         if state not in STATE_FILTERS:
             raise ValidationError({"state": [_("Unknown state.")]})
-        follow_ups = selectors.follow_up_list(user=request.user, shelter_id=_int_param(request, "shelter"), state=state)
-        page = self.paginate_queryset(follow_ups)
-        policy.record_personal_data_access(
-            viewer=request.user, evacuees=[f.evacuee for f in page], purpose="api.follow_up_list"
+        page = follow_up_access.follow_ups_for_list(
+            user=request.user,
+            shelter_id=_int_param(request, "shelter"),
+            state=state,
+            paginate=self.paginate_queryset,
+            purpose="api.follow_up_list",
         )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -121,18 +126,13 @@ class FollowUpViewSet(viewsets.GenericViewSet):
             actor=request.user,
             note=data.validated_data["note"],
         )
-        return Response(self.get_serializer(self._get(pk, purpose="api.follow_up_change_state", log=False)).data)
+        # Read again to show the new state: the same read, already logged above.
+        return Response(self.get_serializer(self._get(pk, purpose=None)).data)
 
-    def _get(self, pk, *, purpose: str, log: bool = True) -> FollowUp:
+    def _get(self, pk, *, purpose: str | None) -> FollowUp:
         if not str(pk).isdigit():
-            raise NotFound
-        if log:
-            follow_up = selectors.follow_up_get(user=self.request.user, follow_up_id=int(pk), purpose=purpose)
-        else:
-            follow_up = selectors.follow_up_list(user=self.request.user, state=selectors.ALL).filter(pk=pk).first()
-        if follow_up is None:
-            raise NotFound
-        return follow_up
+            raise NotVisible(field="follow_up")
+        return follow_up_access.access_follow_up_by_id(self.request.user, int(pk), purpose=purpose)
 
 
 router = SimpleRouter()

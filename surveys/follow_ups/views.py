@@ -7,15 +7,16 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from access import follow_ups as follow_up_access
 from access import policy
 from common.errors import ApplicationError
 from common.permissions import role_required
-from surveys import scoring, selectors, services
+from surveys import scoring
+from surveys.follow_ups import selectors, services
 from surveys.models import FollowUpState
 
 PAGE_SIZE = 100
@@ -66,13 +67,15 @@ def follow_up_list(request):
     if form.is_valid():
         shelter = form.cleaned_data["shelter"]
         state = form.cleaned_data["state"] or selectors.OPEN
-    follow_ups = selectors.follow_up_list(user=request.user, shelter_id=shelter.pk if shelter else None, state=state)
-    page = Paginator(follow_ups, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = follow_up_access.follow_ups_for_list(
+        user=request.user,
+        shelter_id=shelter.pk if shelter else None,
+        state=state,
+        paginate=lambda follow_ups: Paginator(follow_ups, PAGE_SIZE).get_page(request.GET.get("page")),
+        purpose="page.follow_up_list",
+    )
     for follow_up in page:
         _annotate(follow_up)
-    policy.record_personal_data_access(
-        viewer=request.user, evacuees=[f.evacuee for f in page], purpose="page.follow_up_list"
-    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -85,9 +88,7 @@ def follow_up_list(request):
 @role_required
 def follow_up_detail(request, follow_up_id: int):
     _require_follow_up_role(request.user)
-    follow_up = selectors.follow_up_get(user=request.user, follow_up_id=follow_up_id, purpose="page.follow_up_detail")
-    if follow_up is None:
-        raise Http404
+    follow_up = follow_up_access.access_follow_up_by_id(request.user, follow_up_id, purpose="page.follow_up_detail")
     form = FollowUpStateForm(request.POST or None, current=follow_up.state)
     if request.method == "POST":
         if form.is_valid():

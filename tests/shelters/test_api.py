@@ -33,7 +33,8 @@ def test_a_domain_refusal_has_the_same_shape(api_as, hq):
 def test_a_check_in_retried_with_the_same_idempotency_key_header_returns_the_first_stays(api_as, manager_a, shelter_a):
     household = HouseholdFactory(members=2)
     client = api_as(manager_a)
-    body = {"shelter": shelter_a.pk, "household": household.pk}
+    # The household stays nowhere: the manager found it at the desk by a member's walk-in ID.
+    body = {"shelter": shelter_a.pk, "household": household.pk, "lookup": household.representative.walk_in_id}
 
     first = client.post("/api/check-ins/", body, format="json", headers={"Idempotency-Key": "tablet-7-0001"})
     second = client.post("/api/check-ins/", body, format="json", headers={"Idempotency-Key": "tablet-7-0001"})

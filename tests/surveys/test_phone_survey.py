@@ -381,12 +381,18 @@ def test_every_persona_opens_the_public_survey_and_thank_you_pages(
 
 
 def test_the_desks_check_in_message_links_each_persons_survey_slip(as_user, manager_a, shelter_a):
-    people_checked_in = EvacueeFactory.create_batch(2)
+    # Two people sharing a phone, found at the desk by that number (they stay nowhere yet).
+    people_checked_in = EvacueeFactory.create_batch(2, phone="0242-11-2233")
     client = as_user(manager_a)
 
     response = client.post(
         reverse("shelters:desk_check_in", args=[shelter_a.pk]),
-        {"evacuees": [person.pk for person in people_checked_in], "mode": "inside", "idempotency_key": "desk-1"},
+        {
+            "evacuees": [person.pk for person in people_checked_in],
+            "mode": "inside",
+            "idempotency_key": "desk-1",
+            "q": "0242112233",
+        },
         follow=True,
     )
 

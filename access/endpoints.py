@@ -1,0 +1,114 @@
+"""Every URL of the site, classified: personal-data endpoints with the access function they go
+through, and the others with the reason they show no person.
+
+tests/access/test_endpoints.py walks the URLconf and the OpenAPI schema and fails for a URL name
+missing here (or listed here and gone), and probes each personal endpoint: an outsider persona is
+refused, a permitted read leaves PersonalDataAccess rows. Adding a page or an endpoint therefore
+means saying here which of the two it is.
+
+Names are URL names as `reverse()` takes them (`shelters:evacuee`, `evacuee-detail`).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from access import follow_ups, people, supply_requests, surveys
+
+
+@dataclass(frozen=True)
+class Personal:
+    """Reaches personal data only through these access functions."""
+
+    through: tuple[Callable, ...]
+
+
+@dataclass(frozen=True)
+class NotPersonal:
+    """Shows no person; `reason` says why."""
+
+    reason: str
+
+
+PERSONAL: dict[str, Personal] = {
+    # Pages
+    "shelters:desk": Personal((people.evacuee_search,)),
+    "shelters:desk_check_in": Personal((people.evacuees_for_check_in, people.evacuee_names)),
+    "shelters:residents": Personal((people.shelter_residents,)),
+    "shelters:check_out": Personal((people.access_stay_by_id,)),
+    "shelters:transfer": Personal((people.access_stay_by_id,)),
+    "shelters:evacuee": Personal((people.access_evacuee_by_id, people.evacuee_stay_history)),
+    "surveys:slip": Personal((surveys.survey_slip_for,)),
+    "surveys:proxy": Personal((surveys.proxy_respondents,)),
+    "follow_ups:list": Personal((follow_ups.follow_ups_for_list,)),
+    "follow_ups:detail": Personal((follow_ups.access_follow_up_by_id,)),
+    "dashboard:shelter": Personal((people.support_list, follow_ups.shelter_follow_up_list)),
+    "supply:shelter": Personal((people.shelter_residents, supply_requests.supply_requests_for_list)),
+    # API
+    "shelter-residents": Personal((people.shelter_residents,)),
+    "evacuee-list": Personal((people.evacuees_for_list, people.evacuee_search)),
+    "evacuee-detail": Personal((people.access_evacuee_by_id,)),
+    "household-list": Personal((people.households_for_list, people.household_registered)),
+    "household-detail": Personal((people.access_household_by_id,)),
+    "stay-list": Personal((people.stays_for_list,)),
+    "stay-detail": Personal((people.access_stay_by_id,)),
+    "stay-check-out": Personal((people.access_stay_by_id, people.stays_shown)),
+    "stay-transfer": Personal((people.access_stay_by_id, people.stays_shown)),
+    "check-in-list": Personal((people.evacuees_for_check_in, people.stays_shown)),
+    "supply-request-list": Personal((supply_requests.supply_requests_for_list, people.access_evacuee_by_id)),
+    "supply-request-detail": Personal((supply_requests.access_supply_request_by_id,)),
+    "supply-request-cancel": Personal((supply_requests.access_supply_request_by_id,)),
+    "follow-up-list": Personal((follow_ups.follow_ups_for_list,)),
+    "follow-up-detail": Personal((follow_ups.access_follow_up_by_id,)),
+    "follow-up-change-state": Personal((follow_ups.access_follow_up_by_id,)),
+}
+
+SHELTER_FIGURES = "shelter registry and figures (counts only, see access.figures)"
+
+NOT_PERSONAL: dict[str, NotPersonal] = {
+    "home": NotPersonal("redirects to the user's desk or the shelter list"),
+    "login": NotPersonal("the login form"),
+    "logout": NotPersonal("logs out"),
+    "set_language": NotPersonal("sets the language cookie"),
+    "shelters:list": NotPersonal(SHELTER_FIGURES),
+    "shelters:detail": NotPersonal(SHELTER_FIGURES + " and its status history"),
+    "shelters:desk_walk_in": NotPersonal("registers the people typed into the form; shows only a count"),
+    "dashboard:hq": NotPersonal("city figures for HQ and officials; no names"),
+    "dashboard:history": NotPersonal("occupancy series: counts of stays per time bucket"),
+    "survey_imports:list": NotPersonal("survey imports are anonymous answers; jobs are the uploader's own"),
+    "survey_imports:detail": NotPersonal("an import job's progress and errors by line; answers are anonymous"),
+    "survey_imports:progress": NotPersonal("an import job's progress as JSON"),
+    "survey_imports:save_mapping": NotPersonal("saves a column mapping"),
+    "surveys:poster": NotPersonal("the shelter's poster and QR code"),
+    "surveys_public:answer": NotPersonal(
+        "the public survey form; a token links answers to a person through access.surveys.respondent_for_token "
+        "but nothing is ever shown back"
+    ),
+    "surveys_public:thanks": NotPersonal("a thank-you page"),
+    "reports:index": NotPersonal("survey reports from the anonymous day totals, small cells suppressed"),
+    "reports:print": NotPersonal("the same reports, printable"),
+    "reports:csv": NotPersonal("the same reports as CSV"),
+    "supply:board": NotPersonal("supply tasks and stock: figures per shelter and item"),
+    "supply-stock-adjust": NotPersonal("depot stock"),
+    "supply-board-data": NotPersonal("supply tasks and stock: figures per shelter and item"),
+    "shelter-list": NotPersonal(SHELTER_FIGURES),
+    "shelter-detail": NotPersonal(SHELTER_FIGURES),
+    "shelter-change-status": NotPersonal("changes a shelter's status"),
+    "shelter-status-changes": NotPersonal("a shelter's status history"),
+    "supply-task-list": NotPersonal("supply tasks: shelter, item, quantity and dates"),
+    "supply-task-detail": NotPersonal("a supply task"),
+    "supply-task-cancel": NotPersonal("a supply task"),
+    "supply-task-deliver": NotPersonal("a supply task"),
+    "supply-task-dispatch-task": NotPersonal("a supply task"),
+    "supply-task-receive": NotPersonal("a supply task"),
+    "api-root": NotPersonal("the API's index of links"),
+    "schema": NotPersonal("the OpenAPI schema"),
+    "api-docs": NotPersonal("the API documentation page"),
+}
+
+# The Django admin is for superusers and is being routed through services by its own change;
+# its URLs are many and generated, so they are exempt by namespace rather than listed one by one.
+EXEMPT_NAMESPACES = {"admin": "the Django admin: superusers only (is_staff), see the ModelAdmins"}
+
+
+def classification(url_name: str) -> Personal | NotPersonal | None:
+    return PERSONAL.get(url_name) or NOT_PERSONAL.get(url_name)

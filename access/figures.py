@@ -1,0 +1,110 @@
+"""Counts over the tables of personal data, never a row: figures anyone who sees the shelter may see.
+
+They live here so that the rule stays simple: outside `access`, nothing but the services (which
+write) queries people, stays, follow-ups, survey answers or supply requests. Nothing here returns
+a person, so nothing here is logged; suppression of small cells is the caller's business
+(surveys/suppression.py).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Count, Q, Sum
+
+from shelters.models import Stay, StayMode, SupportNeed
+from supply.models import Request, RequestOrigin, RequestStatus
+from surveys import scoring
+from surveys.models import FollowUp, FollowUpState, Response
+
+
+def support_counts_by_shelter(*, shelter_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """要配慮 counts per shelter and category among open stays."""
+    rows = (
+        SupportNeed.objects.filter(
+            evacuee__stays__checked_out_at__isnull=True, evacuee__stays__shelter_id__in=list(shelter_ids)
+        )
+        .values("evacuee__stays__shelter_id", "category__code")
+        .annotate(people=Count("evacuee", distinct=True))
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["evacuee__stays__shelter_id"], {})[row["category__code"]] = row["people"]
+    return counts
+
+
+def support_people_by_shelter(*, shelter_ids: Iterable[int]) -> dict[int, int]:
+    """How many people in each shelter need some support (要配慮 or 避難行動要支援者)."""
+    rows = (
+        Stay.objects.filter(checked_out_at__isnull=True, shelter_id__in=list(shelter_ids))
+        .filter(Q(evacuee__support_needs__isnull=False) | Q(evacuee__requires_evacuation_support=True))
+        .values("shelter_id")
+        .annotate(people=Count("evacuee", distinct=True))
+    )
+    return {row["shelter_id"]: row["people"] for row in rows}
+
+
+def open_follow_up_counts(*, shelter_ids: Iterable[int]) -> dict[int, int]:
+    """Open follow-up cases per shelter."""
+    shelter_ids = list(shelter_ids)
+    if not shelter_ids:
+        return {}
+    rows = (
+        FollowUp.objects.filter(shelter_id__in=shelter_ids)
+        .exclude(state=FollowUpState.CLOSED)
+        .values("shelter_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["shelter_id"]: row["count"] for row in rows}
+
+
+def stays_inside_between(
+    *, shelter_ids: list[int] | None, since: datetime, now: datetime
+) -> tuple[int, list[datetime], list[datetime]]:
+    """(people inside at `since`, arrival times, departure times) of stays inside the shelters."""
+    stays = Stay.objects.filter(mode=StayMode.INSIDE)
+    if shelter_ids is not None:
+        stays = stays.filter(shelter_id__in=shelter_ids)
+    start = (
+        stays.filter(checked_in_at__lt=since)
+        .filter(Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=since))
+        .count()
+    )
+    arrivals = list(
+        stays.filter(checked_in_at__gte=since, checked_in_at__lte=now).values_list("checked_in_at", flat=True)
+    )
+    departures = list(
+        stays.filter(checked_out_at__gte=since, checked_out_at__lte=now).values_list("checked_out_at", flat=True)
+    )
+    return start, arrivals, departures
+
+
+def response_figures(*, start: datetime, end: datetime) -> dict:
+    """Answers between two moments, city-wide: how many, how many scored, K6 bands and total."""
+    return Response.objects.filter(answered_at__gte=start, answered_at__lt=end).aggregate(
+        responses=Count("id"),
+        scored=Count("k6_score"),
+        serious=Count("id", filter=Q(k6_score__gte=scoring.SERIOUS_DISTRESS)),
+        moderate=Count("id", filter=Q(k6_score__gte=scoring.MODERATE_DISTRESS)),
+        total=Sum("k6_score"),
+    )
+
+
+def survey_needs_not_received() -> dict[int, dict]:
+    """Per item: requests from survey answers not yet received nor cancelled, and their quantity."""
+    rows = (
+        Request.objects.filter(origin=RequestOrigin.SURVEY)
+        .exclude(status__in=[RequestStatus.RECEIVED, RequestStatus.CANCELLED])
+        .values("item_id")
+        .annotate(requests=Count("id"), quantity=Sum("quantity"))
+    )
+    return {row["item_id"]: row for row in rows}
+
+
+def waiting_request_totals() -> dict[int, int]:
+    """Per item: what open requests ask for, a request without a number counting as one."""
+    return dict(
+        Request.objects.filter(status=RequestStatus.OPEN)
+        .values_list("item_id")
+        .annotate(total=Sum("quantity", default=0) + Count("id", filter=Q(quantity__isnull=True)))
+        .values_list("item_id", "total")
+    )

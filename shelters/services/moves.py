@@ -1,0 +1,41 @@
+"""What else moves when a person moves: a small, explicit registry of handlers.
+
+A person's open follow-up case and open supply requests belong to the shelter where they stay.
+`shelters` must not import `surveys` or `supply`, so those apps register a handler here from their
+`AppConfig.ready()`; the stay services call `people_moved` inside their transaction, after the new
+stays are written, so a handler's writes commit or roll back with the move. No Django signals: the
+list of what happens on a move is this registry, and each handler is an ordinary service.
+
+A move is a transfer (the old stay closes, a new one opens elsewhere) or a check-in (the person may
+have left another shelter before: their cases come along). Handlers skip what is already at the
+new shelter, so a first check-in costs them one query each and changes nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shelters.models import User
+
+
+@dataclass(frozen=True)
+class PeopleMoved:
+    evacuee_ids: tuple[int, ...]
+    to_shelter_id: int
+    actor: User | None
+
+
+PersonMovedHandler = Callable[[PeopleMoved], None]
+
+person_moved_handlers: list[PersonMovedHandler] = []
+
+
+def register_person_moved_handler(handler: PersonMovedHandler) -> None:
+    """Called from an AppConfig.ready(); registering the same handler twice keeps one."""
+    if handler not in person_moved_handlers:
+        person_moved_handlers.append(handler)
+
+
+def people_moved(*, evacuee_ids, to_shelter_id: int, actor: User | None) -> None:
+    move = PeopleMoved(evacuee_ids=tuple(evacuee_ids), to_shelter_id=to_shelter_id, actor=actor)
+    for handler in person_moved_handlers:
+        handler(move)

@@ -68,6 +68,7 @@ ALLOWED = {
     "/migrations/": "schema and data migrations",
     "services.py": "services write (HackSoft): a write is not a read for someone",
     "shelters/services/": "services write",
+    "sources.py": "removes the rows of a source (sample data, a replay): common/sources.py's removers (writers)",
     "shelters/demo.py": "writes and removes the sample data",
     "shelters/replay.py": "writes and removes the Nanao replay",
     "shelters/importers.py": "imports the shelter registry (a writer)",

@@ -26,15 +26,20 @@
     var self = this;
     var socket = new WebSocket(this.url);
     this.socket = socket;
-    socket.onopen = function () { self.backoff = 500; };
+    socket.onopen = function () { self.backoff = 500; self.shutOut = null; };
     socket.onmessage = function (message) { self.receive(JSON.parse(message.data)); };
     socket.onclose = function (event) {
       if (self.socket !== socket) return;
       self.seq = null;
       if (!self.lostAt) self.lostAt = new Date();
       // 4401: the session ended or the account was deactivated; 4403: no longer allowed here.
-      var refused = event.code === 4403 || (event.code === 1006 && self.liveSince === null && self.backoff >= 8000);
-      self.status(event.code === 4401 ? "signed_out" : refused ? "refused" : "reconnecting");
+      // Either stays on screen until a connection opens again (after signing in, say): the
+      // refused handshakes of the retries in between must not turn it back into "reconnecting".
+      if (event.code === 4401) self.shutOut = "signed_out";
+      else if (event.code === 4403) self.shutOut = "refused";
+      var refused = event.code === 1006 && self.liveSince === null && self.backoff >= 8000;
+      self.status(self.shutOut || (refused ? "refused" : "reconnecting"));
+      if (self.shutOut) self.backoff = Math.max(self.backoff, 8000);
       var delay = Math.min(30000, self.backoff) * (0.75 + Math.random() * 0.5);
       self.backoff = Math.min(30000, self.backoff * 2);
       setTimeout(function () { self.connect(); }, delay);

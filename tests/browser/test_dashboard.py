@@ -76,3 +76,24 @@ def test_a_burst_of_check_ins_costs_a_few_redraws_and_ends_on_exact_totals(page,
     renders = int(page.evaluate("document.body.dataset.renders")) - renders_before
     # At most one redraw per 300 ms (plus the last one), however many events came in.
     assert renders <= seconds / 0.3 + 2
+
+
+def test_a_dashboard_whose_session_ends_in_another_tab_says_signed_out_and_keeps_saying_it(page, system):
+    server = system.start_daphne()
+    shelter = Session(server, "manager").api("GET", "/api/shelters/").json()["results"][0]
+    log_in_at(page, server, "manager")
+    page.goto(f"{server}/dashboard/shelters/{shelter['id']}/")
+    status = page.locator("#live-status")
+    expect(status).to_have_attribute("data-state", "live")
+
+    # The same browser, another tab: the same session cookie, logged out there.
+    other = page.context.new_page()
+    other.goto(f"{server}/")
+    other.locator("form[action$='/logout/'] button").click()
+    other.wait_for_load_state()
+
+    expect(status).to_have_attribute("data-state", "signed_out")
+    # The retries in between are refused at the handshake; they must not turn it into "reconnecting".
+    page.wait_for_timeout(3000)
+    expect(status).to_have_attribute("data-state", "signed_out")
+    expect(status).to_contain_text("ログアウトしました")

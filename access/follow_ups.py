@@ -12,7 +12,6 @@ from django.db.models import Prefetch, QuerySet
 
 from access import log, policy
 from access.errors import NotVisible
-from common.roles import Role, is_headquarters, role_of
 from surveys.models import FollowUp, FollowUpChange, FollowUpState
 
 # The list's state filter: open cases (anything not closed) unless asked otherwise.
@@ -21,11 +20,7 @@ ALL = "all"
 
 
 def _visible_follow_ups(user) -> QuerySet[FollowUp]:
-    if is_headquarters(user):
-        return FollowUp.objects.all()
-    if role_of(user) != Role.MANAGER:
-        return FollowUp.objects.none()
-    return FollowUp.objects.filter(shelter_id__in=policy.managed_shelter_ids(user))
+    return policy.at_operated_shelters(user, FollowUp.objects.all())
 
 
 def _with_history(follow_ups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:

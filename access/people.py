@@ -64,11 +64,7 @@ def _visible_evacuees(user) -> QuerySet[Evacuee]:
 
 
 def _visible_stays(user) -> QuerySet[Stay]:
-    if is_headquarters(user):
-        return Stay.objects.all()
-    if role_of(user) != Role.MANAGER:
-        return Stay.objects.none()
-    return Stay.objects.filter(shelter_id__in=policy.managed_shelter_ids(user))
+    return policy.at_operated_shelters(user, Stay.objects.all())
 
 
 def qr_payload_to_id(payload: str) -> str:
@@ -142,6 +138,13 @@ def _exactly_found_staying_nowhere(lookup: str) -> QuerySet[Evacuee]:
     )
 
 
+def _or_exactly_found(people: QuerySet[Evacuee], lookup: str) -> QuerySet[Evacuee]:
+    """`people`, and the people staying nowhere whom the exact `lookup` finds (a manager's desk)."""
+    return Evacuee.objects.filter(
+        Q(pk__in=people.values("pk")) | Q(pk__in=_exactly_found_staying_nowhere(lookup).values("pk"))
+    )
+
+
 def _partial_match(text: str) -> Q:
     identifier = qr_payload_to_id(text)
     condition = (
@@ -179,9 +182,7 @@ def evacuee_search(*, user, query: str, purpose: str, limit: int = 30) -> list[E
         return []
     found = _visible_evacuees(user).filter(_partial_match(text))
     if not is_headquarters(user):
-        found = Evacuee.objects.filter(
-            Q(pk__in=found.values("pk")) | Q(pk__in=_exactly_found_staying_nowhere(text).values("pk"))
-        )
+        found = _or_exactly_found(found, text)
     people = list(with_details(found).order_by("name_kana", "name", "id")[:limit])
     log.record_reads(viewer=user, evacuee_ids=[p.pk for p in people], purpose=purpose)
     return people
@@ -222,12 +223,8 @@ def evacuees_for_check_in(
         ids += list(Evacuee.objects.filter(household=household).order_by("id").values_list("id", flat=True))
     ids = list(dict.fromkeys(ids))
     if is_headquarters(user):
-        allowed = Evacuee.objects.filter(pk__in=ids)
-    else:
-        allowed = Evacuee.objects.filter(pk__in=ids).filter(
-            Q(pk__in=_visible_evacuees(user).values("pk"))
-            | Q(pk__in=_exactly_found_staying_nowhere(lookup).values("pk"))
-        )
+        return ids  # HQ may name anyone; the check-in service refuses ids that are nobody
+    allowed = _or_exactly_found(_visible_evacuees(user), lookup).filter(pk__in=ids)
     if len(set(allowed.order_by().values_list("pk", flat=True))) != len(ids):
         raise NotVisible(_("Unknown person."), field="evacuees")
     return ids
@@ -394,11 +391,7 @@ def _visible_households(user, *, lookup: str = "") -> QuerySet[Household]:
         return Household.objects.all()
     if role_of(user) != Role.MANAGER:
         return Household.objects.none()
-    members = _visible_evacuees(user)
-    if lookup:
-        members = Evacuee.objects.filter(
-            Q(pk__in=members.values("pk")) | Q(pk__in=_exactly_found_staying_nowhere(lookup).values("pk"))
-        )
+    members = _or_exactly_found(_visible_evacuees(user), lookup) if lookup else _visible_evacuees(user)
     return Household.objects.filter(Exists(members.filter(household=OuterRef("pk"))))
 
 

@@ -22,8 +22,6 @@ from django.db.models import QuerySet
 from common.roles import Role, is_headquarters, role_of
 from shelters.models import Shelter
 
-__all__ = ["Role", "is_headquarters", "role_of"]
-
 
 def may_see_personal_data(user) -> bool:
     return role_of(user) in (Role.HQ, Role.ADMIN, Role.MANAGER)
@@ -57,10 +55,20 @@ def can_operate_shelter(user, shelter: Shelter | int) -> bool:
     return shelter_id in managed_shelter_ids(user)
 
 
-def operated_shelters(user) -> QuerySet[Shelter]:
+def at_operated_shelters(user, rows: QuerySet, *, shelter_field: str = "shelter_id") -> QuerySet:
+    """The rows at shelters the user operates: all for HQ, a manager's own shelters', none for others.
+
+    The one scope of stays, follow-up cases and supply requests (access/), and of shelters themselves.
+    """
     if is_headquarters(user):
-        return Shelter.objects.all()
-    return Shelter.objects.filter(id__in=managed_shelter_ids(user))
+        return rows
+    if role_of(user) != Role.MANAGER:
+        return rows.none()
+    return rows.filter(**{f"{shelter_field}__in": managed_shelter_ids(user)})
+
+
+def operated_shelters(user) -> QuerySet[Shelter]:
+    return at_operated_shelters(user, Shelter.objects.all(), shelter_field="id")
 
 
 # --- Live dashboards ----------------------------------------------------------------------------

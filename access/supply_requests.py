@@ -12,14 +12,11 @@ from django.db.models import QuerySet
 
 from access import log, policy
 from access.errors import NotVisible
-from common.roles import is_headquarters
 from supply.models import Request
 
 
 def _visible_requests(user) -> QuerySet[Request]:
-    if is_headquarters(user):
-        return Request.objects.all()
-    return Request.objects.filter(shelter_id__in=policy.managed_shelter_ids(user))
+    return policy.at_operated_shelters(user, Request.objects.all())
 
 
 def supply_requests_for_list(

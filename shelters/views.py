@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from access import people, policy
 from common.errors import ApplicationError
 from common.permissions import role_required
+from common.roles import is_headquarters
 from shelters import selectors, services
 from shelters.forms import (
     CheckInForm,
@@ -40,7 +41,7 @@ def _report(request, error: ApplicationError) -> None:
 @role_required
 def home(request):
     managed = policy.operated_shelters(request.user)
-    if not policy.is_headquarters(request.user) and managed.count() == 1:
+    if not is_headquarters(request.user) and managed.count() == 1:
         return redirect("shelters:desk", shelter_id=managed.get().pk)
     return redirect("shelters:list")
 
@@ -120,7 +121,7 @@ def desk(request, shelter_id: int):
         {
             "shelter": shelter,
             "query": query,
-            "all_people": policy.is_headquarters(request.user),
+            "all_people": is_headquarters(request.user),
             "groups": list(households.values()),
             "result_count": len(results),
             "idempotency_key": uuid.uuid4().hex,
@@ -217,7 +218,7 @@ def desk_walk_in(request, shelter_id: int):
         {
             "shelter": shelter,
             "query": "",
-            "all_people": policy.is_headquarters(request.user),
+            "all_people": is_headquarters(request.user),
             "groups": [],
             "result_count": 0,
             "idempotency_key": uuid.uuid4().hex,
@@ -304,6 +305,6 @@ def evacuee_detail(request, evacuee_id: int):
         {
             "evacuee": evacuee,
             "stays": people.evacuee_stay_history(request.user, evacuee),
-            "perms_all_shelters": policy.is_headquarters(request.user),
+            "perms_all_shelters": is_headquarters(request.user),
         },
     )

@@ -281,7 +281,7 @@ def _check_in(
         )
     found = set(Evacuee.objects.filter(pk__in=evacuee_ids).order_by().values_list("pk", flat=True))
     if len(found) != len(evacuee_ids):
-        raise ApplicationError(_("Unknown person."), code="not_found", field="evacuees")
+        raise ApplicationError(_("Unknown person."), code="not_found", field="evacuees", status_code=404)
     already = list(
         Stay.objects.filter(evacuee_id__in=evacuee_ids, checked_out_at__isnull=True).values_list(
             "evacuee_id", "shelter__name"

@@ -15,6 +15,7 @@ from access import follow_ups as follow_up_access
 from access import policy
 from common.errors import ApplicationError
 from common.permissions import role_required
+from common.roles import is_headquarters
 from surveys import scoring
 from surveys.follow_ups import selectors, services
 from surveys.models import FollowUpState
@@ -35,7 +36,7 @@ class FollowUpFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shelter"].queryset = selectors.follow_up_shelters(user=user)
-        self.fields["shelter"].empty_label = _("All my shelters") if not policy.is_headquarters(user) else _("All")
+        self.fields["shelter"].empty_label = _("All my shelters") if not is_headquarters(user) else _("All")
 
 
 class FollowUpStateForm(forms.Form):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from access import policy
 from common.errors import ApplicationError
+from common.roles import is_headquarters
 from surveys.imports import jobs as import_jobs
 from surveys.models import SurveyImportMapping
 
@@ -108,7 +109,7 @@ def import_detail(request, job_id: int):
             "progress": import_jobs.import_progress(job),
             "errors": job.errors,
             "mapping_form": MappingForm(initial={"name": job.file_name, "mapping": job.mapping}),
-            "may_save_mapping": policy.is_headquarters(request.user),
+            "may_save_mapping": is_headquarters(request.user),
         },
     )
 
@@ -125,7 +126,7 @@ def import_progress(request, job_id: int):
 @require_POST
 def import_mapping_save(request, job_id: int):
     """Save (or replace) a named mapping from a job's page; mappings serve every importer, so HQ only."""
-    if not policy.is_headquarters(request.user):
+    if not is_headquarters(request.user):
         raise PermissionDenied
     job = _job_for(request, job_id)
     form = MappingForm(request.POST)

@@ -570,7 +570,9 @@ async def main():
             event_type="shelter.updated", stream=broadcast.CITY_STREAM, seq=seq, committed_at=committed_at,
             data={{"shelters": [states[index % len(states)]]}},
         )
-        await layer.group_send(broadcast.group_name(broadcast.CITY_STREAM), {{"type": "stream.event", "text": text}})
+        await layer.group_send(
+            broadcast.group_name(broadcast.CITY_STREAM), broadcast.layer_message(event_type="shelter.updated", text=text)
+        )
     return round(100 * (time.process_time() - cpu) / (time.perf_counter() - wall))
 
 cpu_percent = asyncio.run(main())

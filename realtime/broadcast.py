@@ -96,6 +96,12 @@ def envelope(*, event_type: str, stream: str, seq: int, committed_at: float, dat
     )
 
 
+def layer_message(*, event_type: str, text: str) -> dict:
+    """What the channel layer carries to each process's hub: the envelope, and its type beside it
+    so the hub need not parse the text to know which named lists an event refreshes."""
+    return {"type": "stream.event", "text": text, "event": event_type}
+
+
 def group_name(stream: str) -> str:
     return f"stream.{stream}"
 
@@ -155,6 +161,6 @@ def send(*, event_type: str, streams: list[str], data: dict, committed_at: float
         try:
             seq = sequences().next(stream)
             text = envelope(event_type=event_type, stream=stream, seq=seq, committed_at=committed_at, data=data)
-            _group_send(layer, group_name(stream), {"type": "stream.event", "text": text, "event": event_type})
+            _group_send(layer, group_name(stream), layer_message(event_type=event_type, text=text))
         except Exception:
             logger.exception("Could not send %s to stream %s", event_type, stream)

@@ -192,7 +192,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if not self.shows_names:
             return
         types = getattr(frame, "types", frozenset())
-        for named_list in self.kind.all_named_lists():
+        for named_list in self.kind.named_lists():
             if named_list.refreshed_by & types:
                 self._send_list_soon(named_list)
 

@@ -13,7 +13,6 @@ loop (realtime/wire.py); only sockets that cannot take it that way go through th
 """
 
 import asyncio
-import json
 import logging
 import weakref
 from collections import defaultdict
@@ -34,17 +33,6 @@ class StreamFrame(Frame):
     def __init__(self, text: str, texts: list[str], types: frozenset[str]):
         super().__init__(text, texts)
         self.types = types
-
-
-def event_type(message: dict) -> str | None:
-    """The event's type: named by the sender beside the text, else read from the envelope."""
-    named = message.get("event")
-    if named is not None:
-        return named
-    try:
-        return json.loads(message["text"]).get("type")
-    except (ValueError, AttributeError):
-        return None
 
 
 def batch_frame(texts: list[str]) -> str:
@@ -97,7 +85,7 @@ class StreamHub:
                 await asyncio.sleep(1)
                 continue
             self.buffers[stream].append(message["text"])
-            self.types[stream].add(event_type(message))
+            self.types[stream].add(message["event"])
             self._schedule_flush(stream)
 
     def _schedule_flush(self, stream: str) -> None:

@@ -48,26 +48,26 @@ class StreamKind:
     stream_name: Callable[[Any], str]
     route_key: str | None = None
     shows_names: Check = field(default=lambda user, key: False)
-    parts: list[Part] = field(default_factory=list)
-    named_lists: list[NamedList] = field(default_factory=list)
+    snapshot: Part = field(default=lambda user, key: {})
 
     def key_from(self, url_kwargs: dict):
         return url_kwargs[self.route_key] if self.route_key else None
 
     def snapshot_data(self, user, key) -> dict:
-        data: dict = {}
-        for part in self.parts + _late_parts[self.name]:
+        data = dict(self.snapshot(user, key))
+        for part in _parts[self.name]:
             data.update(part(user, key))
         return data
 
-    def all_named_lists(self) -> list[NamedList]:
-        return self.named_lists + _late_named_lists[self.name]
+    def named_lists(self) -> list[NamedList]:
+        return _named_lists[self.name]
 
 
 _kinds: dict[str, StreamKind] = {}
-# Parts and lists another app adds, kept apart so that the order apps load in does not matter.
-_late_parts: dict[str, list[Part]] = defaultdict(list)
-_late_named_lists: dict[str, list[NamedList]] = defaultdict(list)
+# Keyed by kind name rather than kept on the kind: another app may add to a stream before the app
+# that owns it has registered it (apps load in any order).
+_parts: dict[str, list[Part]] = defaultdict(list)
+_named_lists: dict[str, list[NamedList]] = defaultdict(list)
 
 
 def register_stream(
@@ -89,7 +89,7 @@ def register_stream(
         stream_name=stream_name,
         route_key=route_key,
         shows_names=shows_names or (lambda user, key: False),
-        parts=[snapshot],
+        snapshot=snapshot,
     )
     _kinds[name] = kind
     return kind
@@ -97,13 +97,13 @@ def register_stream(
 
 def add_snapshot_part(kind: str, part: Part) -> None:
     """Another app's share of a stream's snapshot: `part(user, key)` returns keys to add to its data."""
-    _late_parts[kind].append(part)
+    _parts[kind].append(part)
 
 
 def add_named_list(
     kind: str, *, message_type: str, key: str, fetch: Callable[[Any, Any], list | None], refreshed_by
 ) -> None:
-    _late_named_lists[kind].append(
+    _named_lists[kind].append(
         NamedList(message_type=message_type, key=key, fetch=fetch, refreshed_by=frozenset(refreshed_by))
     )
 

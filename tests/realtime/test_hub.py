@@ -93,7 +93,7 @@ def test_events_that_arrive_together_reach_many_sockets_in_one_frame_in_order():
             text = broadcast.envelope(
                 event_type="test.event", stream="test-many", seq=number + 2, committed_at=0, data={"n": number}
             )
-            await layer.send(hub_channel, {"type": "stream.event", "text": text})
+            await layer.send(hub_channel, broadcast.layer_message(event_type="test.event", text=text))
         await asyncio.sleep(0.1)
         return sockets
 

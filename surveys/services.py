@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.audit import audit_record
+from common.changes import refuse_unknown_fields, row_save
 from common.errors import ApplicationError
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
 from supply.services import NeedLine, requests_from_survey
@@ -412,36 +413,22 @@ def frozen_refusal() -> ApplicationError:
 @transaction.atomic
 def survey_save(*, survey_id: int | None, fields: dict, actor: User | None) -> Survey:
     """Create (no id) or rename a survey: its code and titles."""
-    unknown = set(fields) - SURVEY_FIELDS
-    if unknown:
-        raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
-    if survey_id is None:
-        survey = Survey.objects.create(**fields)
-        changed = sorted(fields)
-    else:
-        survey = Survey.objects.select_for_update().get(pk=survey_id)
-        changed = sorted(name for name, value in fields.items() if getattr(survey, name) != value)
-        for name in changed:
-            setattr(survey, name, fields[name])
-        if changed:
-            survey.save(update_fields=changed)
-    if changed:
-        audit_record(
-            actor=actor,
-            action="survey.create" if survey_id is None else "survey.update",
-            object_type="surveys.Survey",
-            object_id=survey.pk,
-            details={"fields": changed},
-        )
+    survey, _changed = row_save(
+        Survey,
+        pk=survey_id,
+        fields=fields,
+        allowed=SURVEY_FIELDS,
+        actor=actor,
+        action="survey",
+        object_type="surveys.Survey",
+    )
     return survey
 
 
 @transaction.atomic
 def survey_version_create(*, survey: Survey, fields: dict, actor: User | None) -> SurveyVersion:
     """A new, empty, not yet current version with the next number."""
-    unknown = set(fields) - VERSION_FIELDS
-    if unknown:
-        raise ApplicationError(_("This field cannot be set here."), field=sorted(unknown)[0])
+    refuse_unknown_fields(fields, VERSION_FIELDS)
     # The lock survey_version_copy takes: two new versions never share a number.
     Survey.objects.select_for_update().filter(pk=survey.pk).first()
     number = (survey.versions.aggregate(highest=Max("number"))["highest"] or 0) + 1

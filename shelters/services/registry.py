@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.audit import audit_record
+from common.changes import apply_changes, pks, refuse_unknown_fields
 from common.errors import ApplicationError
 from shelters import events
 from shelters.importers import REGISTRY_FIELDS, ShelterRecord
@@ -128,19 +129,13 @@ def shelter_registry_import(
 EDITABLE_SHELTER_FIELDS = frozenset(REGISTRY_FIELDS) | {"facilities"}
 
 
-def _facility_ids(value: Iterable) -> set[int]:
-    return {getattr(facility, "pk", facility) for facility in value}
-
-
 @transaction.atomic
 def shelter_create(*, fields: dict, actor: User | None) -> Shelter:
     """A new shelter, in standby, labelled real; dashboards learn of it like any other change."""
-    unknown = set(fields) - EDITABLE_SHELTER_FIELDS
-    if unknown:
-        raise ApplicationError(_("This field cannot be set here."), field=sorted(unknown)[0])
+    refuse_unknown_fields(fields, EDITABLE_SHELTER_FIELDS)
     if not str(fields.get("code") or "").strip():
         raise ApplicationError(_("A shelter needs an ID."), field="code")
-    facilities = _facility_ids(fields.pop("facilities", ()))
+    facilities = pks(fields.pop("facilities", ()))
     shelter = Shelter.objects.create(source=DataSource.REAL, **fields)
     if facilities:
         shelter.facilities.set(facilities)
@@ -163,22 +158,18 @@ def shelter_update(*, shelter_id: int, changes: dict, actor: User | None) -> She
     shelter turns full; raised above it, a full shelter opens again if occupancy had made it full
     (never when a manager declared it full). The `shelter.updated` event goes out after commit.
     """
-    unknown = set(changes) - EDITABLE_SHELTER_FIELDS
-    if unknown:
-        raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    refuse_unknown_fields(changes, EDITABLE_SHELTER_FIELDS)
     shelter = _lock_shelters([shelter_id])[shelter_id]
     changes = dict(changes)
     changed: list[str] = []
     if "facilities" in changes:
-        wanted = _facility_ids(changes.pop("facilities"))
+        wanted = pks(changes.pop("facilities"))
         if wanted != set(shelter.facilities.values_list("pk", flat=True)):
             shelter.facilities.set(wanted)
             changed.append("facilities")
     if "code" in changes and not str(changes["code"] or "").strip():
         raise ApplicationError(_("A shelter needs an ID."), field="code")
-    fields = [name for name, value in changes.items() if getattr(shelter, name) != value]
-    for name in fields:
-        setattr(shelter, name, changes[name])
+    fields = apply_changes(shelter, changes)
     if fields:
         shelter.version += 1
         shelter.save(update_fields=[*fields, "version", "updated_at"])

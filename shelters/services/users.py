@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from common.audit import audit_record
+from common.changes import apply_changes, pks, refuse_unknown_fields
 from common.errors import ApplicationError
 from common.roles import Role
 from shelters.models import Shelter, User
@@ -38,10 +39,6 @@ def _lock_user(user_id: int) -> User:
     return user
 
 
-def _ids(values: Iterable) -> set[int]:
-    return {getattr(value, "pk", value) for value in values}
-
-
 @transaction.atomic
 def user_create(*, username: str, password: str | None, actor: User | None) -> User:
     """A new account with no role: it can log in but sees nothing until it is given one."""
@@ -63,21 +60,17 @@ def user_create(*, username: str, password: str | None, actor: User | None) -> U
 @transaction.atomic
 def user_update(*, user_id: int, changes: dict, actor: User | None) -> User:
     """Change account fields (names, e-mail, active, staff, groups, permissions)."""
-    unknown = set(changes) - ACCOUNT_FIELDS
-    if unknown:
-        raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    refuse_unknown_fields(changes, ACCOUNT_FIELDS)
     user = _lock_user(user_id)
     changed: list[str] = []
     for name in MANY_TO_MANY:
         if name in changes:
-            wanted = _ids(changes[name])
+            wanted = pks(changes[name])
             related = getattr(user, name)
             if wanted != set(related.values_list("pk", flat=True)):
                 related.set(wanted)
                 changed.append(name)
-    fields = [name for name, value in changes.items() if name not in MANY_TO_MANY and getattr(user, name) != value]
-    for name in fields:
-        setattr(user, name, changes[name])
+    fields = apply_changes(user, {name: value for name, value in changes.items() if name not in MANY_TO_MANY})
     if fields:
         user.save(update_fields=fields)
         changed += fields
@@ -97,8 +90,8 @@ def user_roles_update(*, user_id: int, role: str, managed_shelter_ids: Iterable[
     """Give a user a role and the shelters they manage, and record what changed."""
     if role not in (*Role.values, ""):
         raise ApplicationError(_("Unknown role."), field="role")
-    wanted = _ids(managed_shelter_ids)
-    if len(Shelter.objects.filter(pk__in=wanted)) != len(wanted):
+    wanted = pks(managed_shelter_ids)
+    if Shelter.objects.filter(pk__in=wanted).count() != len(wanted):
         raise ApplicationError(_("Shelter not found."), code="not_found", field="managed_shelters")
     user = _lock_user(user_id)
     before = set(user.managed_shelters.values_list("pk", flat=True))

@@ -54,27 +54,23 @@ class ServiceAdmin(admin.ModelAdmin):
         """The form's changed values among `fields` (many-to-many values included)."""
         return {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def _refusal_shown(self, request, view, *args):
+        """Run an admin view; a service's refusal (its transaction rolled back) comes back as a
+        message on the same page instead of an error page."""
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            return view(request, *args)
         except ApplicationError as error:
-            # The admin's transaction is rolled back; say why on the same page.
             self.message_user(request, str(error.message), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusal_shown(request, super().changeform_view, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
-        try:
-            return super().changelist_view(request, extra_context)
-        except ApplicationError as error:
-            self.message_user(request, str(error.message), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        return self._refusal_shown(request, super().changelist_view, extra_context)
 
     def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ApplicationError as error:
-            self.message_user(request, str(error.message), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        return self._refusal_shown(request, super().delete_view, object_id, extra_context)
 
 
 @admin.register(AuditEntry)

@@ -29,7 +29,7 @@ from shelters.models import (
     ShelterStatusChange,
     Stay,
 )
-from shelters.services import shelter_counts_recount, stay_check_out
+from shelters.services import shelter_counts_recount, shelters_lock, stay_check_out
 
 
 def _as_text(queryset: models.QuerySet) -> models.QuerySet:
@@ -48,7 +48,7 @@ def shelter_rows_remove(removal: SourceRemoval) -> dict[str, int]:
     elsewhere = stays.filter(checked_out_at__isnull=True).exclude(shelter_id__in=shelter_ids)
 
     involved = shelter_ids | set(elsewhere.values_list("shelter_id", flat=True))
-    list(Shelter.objects.select_for_update().filter(pk__in=involved).order_by("pk").values_list("pk", flat=True))
+    shelters_lock(involved)
     for stay_id in elsewhere.values_list("pk", flat=True):
         stay_check_out(stay_id=stay_id, actor=None, destination=Destination.UNKNOWN)
 

@@ -1,6 +1,5 @@
 """Every write in the shelters app goes through a function exported here."""
 
-from common.audit import audit_record
 from shelters.services.catalogue import facility_delete, facility_save, support_category_save
 from shelters.services.registry import ImportSummary, shelter_create, shelter_registry_import, shelter_update
 from shelters.services.stays import (
@@ -14,6 +13,7 @@ from shelters.services.stays import (
     household_set_members,
     shelter_counts_recount,
     shelter_status_change,
+    shelters_lock,
     stay_check_in,
     stay_check_out,
     stay_transfer,
@@ -26,7 +26,6 @@ __all__ = [
     "CheckInResult",
     "ImportSummary",
     "PersonData",
-    "audit_record",
     "automatic_full_apply",
     "evacuee_register",
     "evacuee_update",
@@ -39,6 +38,7 @@ __all__ = [
     "shelter_registry_import",
     "shelter_status_change",
     "shelter_update",
+    "shelters_lock",
     "stay_check_in",
     "stay_check_out",
     "stay_transfer",

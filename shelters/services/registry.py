@@ -18,7 +18,7 @@ from common.errors import ApplicationError
 from shelters import events
 from shelters.importers import REGISTRY_FIELDS, ShelterRecord
 from shelters.models import DataSource, Shelter, User
-from shelters.services.stays import _lock_shelters, automatic_full_apply
+from shelters.services.stays import automatic_full_apply, shelters_lock
 
 # Keeps `code IN (...)` under SQLite's limit on query parameters for national-size files.
 LOOKUP_CHUNK = 1000
@@ -159,7 +159,7 @@ def shelter_update(*, shelter_id: int, changes: dict, actor: User | None) -> She
     (never when a manager declared it full). The `shelter.updated` event goes out after commit.
     """
     refuse_unknown_fields(changes, EDITABLE_SHELTER_FIELDS)
-    shelter = _lock_shelters([shelter_id])[shelter_id]
+    shelter = shelters_lock([shelter_id])[shelter_id]
     changes = dict(changes)
     changed: list[str] = []
     if "facilities" in changes:

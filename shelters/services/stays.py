@@ -45,7 +45,8 @@ STATUS_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def _lock_shelters(shelter_ids: Iterable[int]) -> dict[int, Shelter]:
+def shelters_lock(shelter_ids: Iterable[int]) -> dict[int, Shelter]:
+    """Lock shelters in id order (the locking order above); not found if any is gone."""
     ids = sorted(set(shelter_ids))
     shelters = {s.pk: s for s in Shelter.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     missing = set(ids) - shelters.keys()
@@ -96,7 +97,7 @@ def _apply_status(
 def shelter_status_change(
     *, shelter_id: int, to_status: str, actor: User | None, reason: str = "", at: datetime | None = None
 ) -> ShelterStatusChange:
-    shelter = _lock_shelters([shelter_id])[shelter_id]
+    shelter = shelters_lock([shelter_id])[shelter_id]
     if to_status not in ShelterStatus.values:
         raise ApplicationError(_("Unknown status."), field="status")
     if to_status not in STATUS_TRANSITIONS[shelter.status]:
@@ -161,7 +162,7 @@ def shelter_counts_recount(*, shelter_ids: Iterable[int], actor: User | None) ->
     """Set shelters' counters from their open stays, after stays were removed rather than checked
     out (removing sample or replay data), and set or lift 満員 to match."""
     at = timezone.now()
-    shelters = _lock_shelters(shelter_ids)
+    shelters = shelters_lock(shelter_ids)
     counts = {
         row["shelter_id"]: row
         for row in Stay.objects.filter(shelter_id__in=shelters, checked_out_at__isnull=True)
@@ -266,7 +267,7 @@ def _check_in(
     at: datetime,
     source: str,
 ) -> CheckInResult:
-    shelter = _lock_shelters([shelter_id])[shelter_id]
+    shelter = shelters_lock([shelter_id])[shelter_id]
     if idempotency_key:
         # A retry that waited for the shelter lock sees the first attempt's commit now.
         earlier = _earlier_check_in(idempotency_key, shelter_id=shelter_id, evacuee_ids=evacuee_ids)
@@ -361,7 +362,7 @@ def stay_check_out(*, stay_id: int, actor: User | None, destination: str, at: da
     shelter_id = Stay.objects.filter(pk=stay_id).values_list("shelter_id", flat=True).first()
     if shelter_id is None:
         raise ApplicationError(_("Stay not found."), code="not_found", status_code=404)
-    shelter = _lock_shelters([shelter_id])[shelter_id]
+    shelter = shelters_lock([shelter_id])[shelter_id]
     stay = _lock_open_stay(stay_id)
     _close_stay(
         stay, shelter=shelter, actor=actor, destination=destination, destination_shelter=None, at=at or timezone.now()
@@ -387,7 +388,7 @@ def stay_transfer(
         raise ApplicationError(_("Stay not found."), code="not_found", status_code=404)
     if from_shelter_id == to_shelter_id:
         raise ApplicationError(_("The person is already in this shelter."), field="to_shelter")
-    shelters = _lock_shelters([from_shelter_id, to_shelter_id])
+    shelters = shelters_lock([from_shelter_id, to_shelter_id])
     target = shelters[to_shelter_id]
     if not target.accepts_check_ins:
         raise ApplicationError(

@@ -299,14 +299,17 @@ def access_stay_by_id(user, stay_id: int, *, purpose: str, shelter_id: int | Non
     return stay
 
 
-def stays_shown(user, stays: Sequence[Stay], *, purpose: str) -> list[Stay]:
-    """Stays a service just wrote for this user (a check-in, a transfer), re-read for showing."""
+def stays_shown(user, stays: Sequence[Stay], *, purpose: str | None) -> list[Stay]:
+    """Stays a service just wrote for this user (a check-in, a check-out, a transfer), re-read for
+    showing. Recorded as read for `purpose`; None when `access_stay_by_id` already recorded the same
+    person in this request (a check-out or transfer shows the person it was asked about)."""
     ids = [stay.pk for stay in stays]
     shown = {
         stay.pk: stay
         for stay in _with_visible_destination(user, Stay.objects.filter(pk__in=ids).select_related("evacuee"))
     }
-    log.record_reads(viewer=user, evacuee_ids=[stay.evacuee_id for stay in shown.values()], purpose=purpose)
+    if purpose is not None:
+        log.record_reads(viewer=user, evacuee_ids=[stay.evacuee_id for stay in shown.values()], purpose=purpose)
     return [shown[pk] for pk in ids if pk in shown]
 
 

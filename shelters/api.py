@@ -272,7 +272,7 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         stay = services.stay_check_out(
             stay_id=stay.pk, actor=request.user, destination=data.validated_data["destination"]
         )
-        (stay,) = people.stays_shown(request.user, [stay], purpose="api.stay_check_out")
+        (stay,) = people.stays_shown(request.user, [stay], purpose=None)  # recorded by _stay above
         return Response(self.get_serializer(stay).data)
 
     @extend_schema(request=TransferInput, responses={201: StaySerializer})
@@ -288,7 +288,7 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             actor=request.user,
             mode=data.validated_data["mode"],
         )
-        (new_stay,) = people.stays_shown(request.user, [new_stay], purpose="api.stay_transfer") or [new_stay]
+        (new_stay,) = people.stays_shown(request.user, [new_stay], purpose=None)  # recorded by _stay above
         return Response(self.get_serializer(new_stay).data, status=status.HTTP_201_CREATED)
 
 

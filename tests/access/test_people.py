@@ -211,6 +211,24 @@ def test_the_evacuee_list_records_one_read_per_person_shown_in_one_insert(hq, ap
     assert len(response.json()["results"]) == 3
 
 
+@pytest.mark.parametrize(
+    ("action", "body", "purpose"),
+    [("check-out", {"destination": "home"}, "api.stay_check_out"), ("transfer", None, "api.stay_transfer")],
+)
+def test_a_check_out_or_transfer_over_the_api_records_the_person_once(
+    action, body, purpose, walker, shelter_a, shelter_b, hq, manager_a, api_as
+):
+    stay = services.stay_check_in(shelter_id=shelter_a.pk, evacuee_ids=[walker.pk], actor=hq).stays[0]
+    PersonalDataAccess.objects.all().delete()
+
+    response = api_as(manager_a).post(f"/api/stays/{stay.pk}/{action}/", body or {"to_shelter": shelter_b.pk})
+
+    assert response.status_code in (200, 201), response.content
+    assert list(PersonalDataAccess.objects.values_list("viewer", "evacuee_id", "purpose")) == [
+        (manager_a.pk, walker.pk, purpose)
+    ]
+
+
 def test_the_evacuee_list_leaves_out_address_and_phone_which_the_detail_shows(walker, hq, api_as):
     row = api_as(hq).get("/api/evacuees/").json()["results"][0]
     detail = api_as(hq).get(f"/api/evacuees/{walker.pk}/").json()

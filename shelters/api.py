@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from access import people, policy
+from access import figures, people, policy
 from access.errors import NotVisible
 from common.permissions import HasRole
 from shelters import selectors, services
@@ -70,7 +70,7 @@ class ShelterViewSet(viewsets.ReadOnlyModelViewSet):
         context = super().get_serializer_context()
         page = getattr(self, "_page_ids", None)
         if page is not None:
-            context["support_counts"] = selectors.support_counts_by_shelter(shelter_ids=page)
+            context["support_counts"] = figures.support_counts_by_shelter(shelter_ids=page)
         return context
 
     def list(self, request, *args, **kwargs):

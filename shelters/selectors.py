@@ -13,8 +13,6 @@ from shelters.models import (
     User,
 )
 
-__all__ = ["support_counts_by_shelter", "support_people_by_shelter"]
-
 
 def shelter_list(*, user: User, status: str | None = None, query: str = "") -> QuerySet[Shelter]:
     shelters = policy.shelters_visible_to(user)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from access import people, policy
+from access import figures, people, policy
 from common.errors import ApplicationError
 from common.permissions import role_required
 from common.roles import is_headquarters
@@ -52,7 +52,7 @@ def shelter_list(request):
     query = request.GET.get("q", "").strip()
     shelters = list(selectors.shelter_list(user=request.user, status=status or None, query=query))
     ids = [s.pk for s in shelters]
-    support_people = selectors.support_people_by_shelter(shelter_ids=ids)
+    support_people = figures.support_people_by_shelter(shelter_ids=ids)
     for shelter in shelters:
         shelter.support_people = support_people.get(shelter.pk, 0)
         shelter.can_operate = policy.can_operate_shelter(request.user, shelter)
@@ -90,7 +90,7 @@ def shelter_detail(request, shelter_id: int):
             else:
                 messages.success(request, _("Status changed."))
             return redirect(request.POST.get("next") or reverse("shelters:detail", args=[shelter.pk]))
-    counts = selectors.support_counts_by_shelter(shelter_ids=[shelter.pk]).get(shelter.pk, {})
+    counts = figures.support_counts_by_shelter(shelter_ids=[shelter.pk]).get(shelter.pk, {})
     return render(
         request,
         "shelters/shelter_detail.html",

@@ -15,6 +15,7 @@ after commit. Event types and their data:
 import time
 from typing import TypedDict
 
+from access import figures
 from realtime import broadcast, catalogue, coalesce
 from surveys.suppression import suppress
 
@@ -103,7 +104,7 @@ def _send(pending: _Pending) -> None:
             data={"surveys": selectors.city_survey_summary()},
             committed_at=committed_at,
         )
-    counts = selectors.open_follow_up_counts(shelter_ids=pending.follow_up_shelters)
+    counts = figures.open_follow_up_counts(shelter_ids=pending.follow_up_shelters)
     for shelter_id in sorted(pending.follow_up_shelters):
         count: FollowUpCount = {"shelter": shelter_id, "open": suppress(counts.get(shelter_id, 0))}
         broadcast.send(

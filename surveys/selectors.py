@@ -11,15 +11,11 @@ from django.utils import timezone
 from access import figures
 from supply.models import Item
 from surveys.builtin import SURVEY_CODE
-from surveys.follow_ups.selectors import open_follow_up_counts, shelter_follow_ups
 from surveys.models import SurveyVersion
 from surveys.suppression import is_small, suppress, suppress_mean, suppress_share
 
 if TYPE_CHECKING:  # the events' schemas: the events module reads these selectors after commit
     from surveys.events import NeedRank, SurveySummary
-
-# The dashboards' streams and the events ask for these here; they live with the follow-up list.
-__all__ = ["open_follow_up_counts", "shelter_follow_ups"]
 
 
 # --- Answering ----------------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from access import policy
 from access.errors import NotVisible
 from common.permissions import HasRole
 from surveys import scoring
-from surveys.follow_ups import selectors, services
+from surveys.follow_ups import services
 from surveys.models import FollowUp, FollowUpChange, FollowUpState
 
-STATE_FILTERS = [selectors.OPEN, selectors.ALL, *FollowUpState.values]
+STATE_FILTERS = [follow_up_access.OPEN, follow_up_access.ALL, *FollowUpState.values]
 
 
 class MayHandleFollowUps(permissions.BasePermission):
@@ -90,7 +90,7 @@ class FollowUpViewSet(viewsets.GenericViewSet):
 
     serializer_class = FollowUpSerializer
     permission_classes = [HasRole, MayHandleFollowUps]
-    queryset = FollowUp.objects.none()  # for the schema; every read goes through the selectors
+    queryset = FollowUp.objects.none()  # for the schema; every read goes through access.follow_ups
 
     @extend_schema(
         parameters=[
@@ -99,7 +99,7 @@ class FollowUpViewSet(viewsets.GenericViewSet):
         ]
     )
     def list(self, request):
-        state = request.query_params.get("state") or selectors.OPEN
+        state = request.query_params.get("state") or follow_up_access.OPEN
         if state not in STATE_FILTERS:
             raise ValidationError({"state": [_("Unknown state.")]})
         page = follow_up_access.follow_ups_for_list(

@@ -23,9 +23,9 @@ from surveys.models import FollowUpState
 PAGE_SIZE = 100
 
 STATE_FILTERS = [
-    (selectors.OPEN, gettext_lazy("Open (not closed)")),
+    (follow_up_access.OPEN, gettext_lazy("Open (not closed)")),
     *FollowUpState.choices,
-    (selectors.ALL, gettext_lazy("All")),
+    (follow_up_access.ALL, gettext_lazy("All")),
 ]
 
 
@@ -64,10 +64,10 @@ def _annotate(follow_up) -> None:
 def follow_up_list(request):
     _require_follow_up_role(request.user)
     form = FollowUpFilterForm(request.GET or None, user=request.user)
-    shelter, state = None, selectors.OPEN
+    shelter, state = None, follow_up_access.OPEN
     if form.is_valid():
         shelter = form.cleaned_data["shelter"]
-        state = form.cleaned_data["state"] or selectors.OPEN
+        state = form.cleaned_data["state"] or follow_up_access.OPEN
     page = follow_up_access.follow_ups_for_list(
         user=request.user,
         shelter_id=shelter.pk if shelter else None,

@@ -14,3 +14,15 @@ from common.errors import ApplicationError
 class NotVisible(ApplicationError, Http404):
     def __init__(self, message=None, *, field: str | None = None):
         super().__init__(message or _("Not found."), code="not_found", field=field, status_code=404)
+
+
+# Ids are bigints: a longer number names nothing (and would overflow the database's parameter).
+_MAX_ID_DIGITS = 18
+
+
+def object_id(value, *, field: str) -> int:
+    """An id as a URL or a caller gives it (`"12"`, 12): anything that cannot be one is not found."""
+    text = str(value)
+    if not text.isdigit() or len(text) > _MAX_ID_DIGITS:
+        raise NotVisible(field=field)
+    return int(text)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from django.db.models import Prefetch, QuerySet
 
 from access import log, policy
-from access.errors import NotVisible
+from access.errors import NotVisible, object_id
 from surveys.models import FollowUp, FollowUpChange, FollowUpState
 
 # The list's state filter: open cases (anything not closed) unless asked otherwise.
@@ -51,9 +51,10 @@ def follow_ups_for_list(
     return page
 
 
-def access_follow_up_by_id(user, follow_up_id: int, *, purpose: str | None) -> FollowUp:
+def access_follow_up_by_id(user, follow_up_id: int | str, *, purpose: str | None) -> FollowUp:
     """One case with its history; NotVisible unless the user may see it. Logged unless `purpose`
     is None, which only a re-read of a case just logged in the same request may pass."""
+    follow_up_id = object_id(follow_up_id, field="follow_up")
     follow_up = _with_history(_visible_follow_ups(user)).filter(pk=follow_up_id).first()
     if follow_up is None:
         raise NotVisible(field="follow_up")

@@ -29,7 +29,7 @@ from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
 from access import log, policy
-from access.errors import NotVisible
+from access.errors import NotVisible, object_id
 from common.roles import Role, is_headquarters, role_of
 from shelters.models import Evacuee, Household, Shelter, Stay, StayMode, SupportNeed
 
@@ -198,12 +198,15 @@ def evacuees_for_list(*, user, purpose: str, search: str = "", paginate: Paginat
     return page
 
 
-def access_evacuee_by_id(user, evacuee_id: int, *, purpose: str) -> Evacuee:
-    """One person with their details, logged; NotVisible unless the user may browse them."""
+def access_evacuee_by_id(user, evacuee_id: int | str, *, purpose: str | None) -> Evacuee:
+    """One person with their details, logged; NotVisible unless the user may browse them. `purpose`
+    None only for a re-read of a person already recorded in the same request (after an update)."""
+    evacuee_id = object_id(evacuee_id, field="evacuee")
     evacuee = with_details(_visible_evacuees(user)).filter(pk=evacuee_id).first()
     if evacuee is None:
         raise NotVisible(field="evacuee")
-    log.record_reads(viewer=user, evacuee_ids=[evacuee.pk], purpose=purpose)
+    if purpose is not None:
+        log.record_reads(viewer=user, evacuee_ids=[evacuee.pk], purpose=purpose)
     return evacuee
 
 
@@ -287,8 +290,9 @@ def stays_for_list(*, user, purpose: str, filters: StayFilters = StayFilters(), 
     return page
 
 
-def access_stay_by_id(user, stay_id: int, *, purpose: str, shelter_id: int | None = None) -> Stay:
+def access_stay_by_id(user, stay_id: int | str, *, purpose: str, shelter_id: int | None = None) -> Stay:
     """One stay at a shelter the user operates (and at `shelter_id`, when given), logged."""
+    stay_id = object_id(stay_id, field="stay")
     stays = _visible_stays(user).select_related("evacuee")
     if shelter_id is not None:
         stays = stays.filter(shelter_id=shelter_id)
@@ -412,8 +416,9 @@ def households_for_list(*, user, purpose: str, paginate: Paginate | None = None)
     return page
 
 
-def access_household_by_id(user, household_id: int, *, purpose: str) -> Household:
+def access_household_by_id(user, household_id: int | str, *, purpose: str) -> Household:
     """One household with a member the user may browse, with `visible_members`, logged."""
+    household_id = object_id(household_id, field="household")
     household = (
         _visible_households(user)
         .prefetch_related(

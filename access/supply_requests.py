@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from django.db.models import QuerySet
 
 from access import log, policy
-from access.errors import NotVisible
+from access.errors import NotVisible, object_id
 from supply.models import Request
 
 
@@ -38,8 +38,9 @@ def supply_requests_for_list(
     return page
 
 
-def access_supply_request_by_id(user, request_id: int, *, purpose: str) -> Request:
+def access_supply_request_by_id(user, request_id: int | str, *, purpose: str) -> Request:
     """One request the user may follow; NotVisible otherwise. Logged when it names a person."""
+    request_id = object_id(request_id, field="request")
     found = _visible_requests(user).select_related("item", "task").filter(pk=request_id).first()
     if found is None or not policy.may_see_personal_data(user):
         raise NotVisible(field="request")

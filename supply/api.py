@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from access import people, policy
 from access import supply_requests as request_access
-from access.errors import NotVisible
 from common.permissions import HasRole
 from shelters.models import Shelter
 from supply import selectors, services
@@ -97,9 +96,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(self.get_serializer(self._request(pk, purpose="api.supply_request_detail")).data)
 
     def _request(self, pk, *, purpose: str) -> Request:
-        if not str(pk).isdigit():
-            raise NotVisible(field="request")
-        return request_access.access_supply_request_by_id(self.request.user, int(pk), purpose=purpose)
+        return request_access.access_supply_request_by_id(self.request.user, pk, purpose=purpose)
 
     def create(self, request):
         data = RequestInput(data=request.data)

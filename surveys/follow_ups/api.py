@@ -14,7 +14,6 @@ from rest_framework.routers import SimpleRouter
 
 from access import follow_ups as follow_up_access
 from access import policy
-from access.errors import NotVisible
 from common.permissions import HasRole
 from surveys import scoring
 from surveys.follow_ups import services
@@ -130,9 +129,7 @@ class FollowUpViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(self._get(pk, purpose=None)).data)
 
     def _get(self, pk, *, purpose: str | None) -> FollowUp:
-        if not str(pk).isdigit():
-            raise NotVisible(field="follow_up")
-        return follow_up_access.access_follow_up_by_id(self.request.user, int(pk), purpose=purpose)
+        return follow_up_access.access_follow_up_by_id(self.request.user, pk, purpose=purpose)
 
 
 router = SimpleRouter()

@@ -229,6 +229,26 @@ def test_a_check_out_or_transfer_over_the_api_records_the_person_once(
     ]
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/api/evacuees/{}/", "/api/households/{}/", "/api/stays/{}/", "/api/supply/requests/{}/", "/api/follow-ups/{}/"],
+)
+@pytest.mark.parametrize("bad_id", ["abc", "9" * 19])
+def test_an_id_that_cannot_name_a_row_is_not_found_in_the_one_error_shape(path, bad_id, hq, api_as):
+    response = api_as(hq).get(path.format(bad_id))
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_an_update_over_the_api_records_the_person_once(walker, hq, api_as):
+    response = api_as(hq).patch(f"/api/evacuees/{walker.pk}/", {"phone": "0242-99-0000"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["phone"] == "0242-99-0000"
+    assert list(PersonalDataAccess.objects.values_list("evacuee_id", "purpose")) == [(walker.pk, "api.evacuee_update")]
+
+
 def test_the_evacuee_list_leaves_out_address_and_phone_which_the_detail_shows(walker, hq, api_as):
     row = api_as(hq).get("/api/evacuees/").json()["results"][0]
     detail = api_as(hq).get(f"/api/evacuees/{walker.pk}/").json()

@@ -10,28 +10,17 @@ import json
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from config.asgi import application
 from realtime.consumers import FORBIDDEN, SIGNED_OUT
-from realtime.routing import websocket_urlpatterns
 from shelters import services
 from shelters.models import Role, User
 from tests.factories import EvacueeFactory
+from tests.sockets import connect
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-router = URLRouter(websocket_urlpatterns)
-
-
-async def connect(path, user):
-    communicator = WebsocketCommunicator(router, path)
-    communicator.scope["user"] = user
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
 
 
 def logged_in_client(user) -> Client:

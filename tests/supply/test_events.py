@@ -7,24 +7,17 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 
-from realtime.routing import websocket_urlpatterns
 from supply import services
 from supply.models import SupplyTask
+from tests import sockets
 from tests.supply.conftest import MORNING
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-router = URLRouter(websocket_urlpatterns)
-
 
 async def connect(path, user):
-    communicator = WebsocketCommunicator(router, path)
-    communicator.scope["user"] = user
-    connected, _code = await communicator.connect()
-    assert connected
+    communicator = await sockets.connect(path, user)
     await communicator.receive_from(timeout=2)  # the snapshot
     return communicator
 

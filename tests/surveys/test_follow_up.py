@@ -5,18 +5,16 @@ import json
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.urls import reverse
 
 from access.models import PersonalDataAccess
 from common.errors import ApplicationError
-from realtime.routing import websocket_urlpatterns
 from surveys import services
 from surveys.models import FollowUp, FollowUpState
 from surveys.suppression import suppress, suppress_mean, suppress_share
 from tests.factories import EvacueeFactory
+from tests.sockets import connect, receive
 from tests.surveys.follow_up_helpers import k6_answers, submit
 
 pytestmark = pytest.mark.django_db
@@ -269,20 +267,7 @@ def test_a_mean_over_fewer_than_five_respondents_is_suppressed():
 
 # --- Live dashboards ----------------------------------------------------------------------------
 
-router = URLRouter(websocket_urlpatterns)
 live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-async def connect(path, user):
-    communicator = WebsocketCommunicator(router, path)
-    communicator.scope["user"] = user
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def receive(communicator, timeout=3):
-    return json.loads(await communicator.receive_from(timeout=timeout))
 
 
 def run(coroutine_function):

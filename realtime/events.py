@@ -12,9 +12,7 @@ out after the transaction commits, so the sockets re-read the committed rights.
 import hashlib
 from typing import TypedDict
 
-from django.db import transaction
-
-from realtime import broadcast, catalogue
+from realtime import broadcast, catalogue, coalesce
 
 CONTROL_STREAM = "control"
 
@@ -40,9 +38,23 @@ def session_fingerprint(session_key: str | None) -> str | None:
 
 
 def rights_changed(user_id: int, *, ended_session_key: str | None = None) -> None:
-    """Tell every server that this user's open sockets must re-check their rights, after commit."""
-    data: RightsChanged = {"user": user_id, "session": session_fingerprint(ended_session_key)}
-    transaction.on_commit(lambda: broadcast.send(event_type=USER_RIGHTS_CHANGED, streams=[CONTROL_STREAM], data=data))
+    """Tell every server that this user's open sockets must re-check their rights, after commit.
+
+    Once per user per transaction, however many of their rows it changed (a role and shelters
+    edited together are one re-check); a logout's session is kept when it is among them.
+    """
+    session = session_fingerprint(ended_session_key)
+    pending = coalesce.collector("_pending_rights_changes", factory=dict, send=_send_rights_changes)
+    if pending is None:
+        _send_rights_changes({user_id: session})
+    else:
+        pending[user_id] = pending.get(user_id) or session
+
+
+def _send_rights_changes(sessions: dict[int, str | None]) -> None:
+    for user_id, session in sessions.items():
+        data: RightsChanged = {"user": user_id, "session": session}
+        broadcast.send(event_type=USER_RIGHTS_CHANGED, streams=[CONTROL_STREAM], data=data)
 
 
 def on_logged_out(sender, request, user, **kwargs) -> None:

@@ -223,3 +223,15 @@ def test_a_socket_whose_rights_went_silently_sends_no_names_and_closes(manager_a
     event, code = run(body)
     assert event["type"] == "shelter.updated"
     assert code == SIGNED_OUT
+
+
+def test_a_role_and_shelters_changed_in_one_transaction_send_one_re_check(manager_a, shelter_a, shelter_b, hq, listen):
+    control = listen("control")
+
+    services.user_roles_update(user_id=manager_a.pk, role=Role.MANAGER, managed_shelter_ids=[shelter_b.pk], actor=hq)
+    services.user_roles_update(user_id=manager_a.pk, role=Role.OFFICIAL, managed_shelter_ids=[], actor=hq)
+
+    assert [event["data"] for event in control.heard()] == [
+        {"user": manager_a.pk, "session": None},
+        {"user": manager_a.pk, "session": None},
+    ]

@@ -115,33 +115,29 @@ def test_logging_out_through_one_server_closes_the_managers_socket_on_the_other(
     assert_no_names_after(snapshot, frames)
 
 
-def test_deactivating_a_manager_closes_their_sockets_on_both_servers(system, servers):
+# What an administrator changes in a shell (any server, or none of the two): the code a socket closes with.
+CHANGES = {
+    "deactivation": ("u = User.objects.get(username={username!r})\nu.is_active = False\nu.save()", SIGNED_OUT),
+    "the shelter taken away": (
+        "User.objects.get(username={username!r}).managed_shelters.remove({shelter_id})",
+        FORBIDDEN,
+    ),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_of_a_managers_rights_closes_their_sockets_on_both_servers(change, system, servers):
     server_a, server_b = servers
     username, shelter_id = make_manager(system)
     session_a, session_b = Session(server_a, username), Session(server_b, username)
+    code_template, expected = CHANGES[change]
 
-    def deactivate():
-        return change_began_at(system, f"u = User.objects.get(username={username!r})\nu.is_active = False\nu.save()")
+    def make_the_change():
+        return change_began_at(system, code_template.format(username=username, shelter_id=shelter_id))
 
-    results = watch_change_and_close([(server_a, session_a), (server_b, session_b)], shelter_id, deactivate)
+    results = watch_change_and_close([(server_a, session_a), (server_b, session_b)], shelter_id, make_the_change)
 
-    print("deactivation closed the sockets after", [seconds for *_, seconds in results], "s")
-    assert [code for _, _, code, _ in results] == [SIGNED_OUT, SIGNED_OUT]
-    for snapshot, frames, _, _ in results:
-        assert_no_names_after(snapshot, frames)
-
-
-def test_taking_the_shelter_from_a_manager_closes_their_sockets_on_both_servers(system, servers):
-    server_a, server_b = servers
-    username, shelter_id = make_manager(system)
-    session_a, session_b = Session(server_a, username), Session(server_b, username)
-
-    def take_the_shelter():
-        return change_began_at(system, f"User.objects.get(username={username!r}).managed_shelters.remove({shelter_id})")
-
-    results = watch_change_and_close([(server_a, session_a), (server_b, session_b)], shelter_id, take_the_shelter)
-
-    print("removing the shelter closed the sockets after", [seconds for *_, seconds in results], "s")
-    assert [code for _, _, code, _ in results] == [FORBIDDEN, FORBIDDEN]
+    print(change, "closed the sockets after", [seconds for *_, seconds in results], "s")
+    assert [code for _, _, code, _ in results] == [expected, expected]
     for snapshot, frames, _, _ in results:
         assert_no_names_after(snapshot, frames)

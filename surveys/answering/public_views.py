@@ -38,14 +38,19 @@ def _client_ip(request) -> str:
 
 
 def _rate_limited(request, key: str) -> bool:
+    """Over the address's limit, or else over the shelter poster's.
+
+    A POST the address's limit refuses is not counted against the shelter's: otherwise one
+    address hammering the form would close it for every resident of the shelter.
+    """
     window = settings.SURVEY_RATE_LIMIT_WINDOW_SECONDS
-    per_ip = ratelimit.allow(
+    if not ratelimit.allow(
         scope="survey-ip", ident=_client_ip(request), limit=settings.SURVEY_RATE_LIMIT_PER_IP, window_seconds=window
-    )
-    per_shelter = ratelimit.allow(
+    ):
+        return True
+    return not ratelimit.allow(
         scope="survey-shelter", ident=key, limit=settings.SURVEY_RATE_LIMIT_PER_SHELTER, window_seconds=window
     )
-    return not (per_ip and per_shelter)
 
 
 def _token_error(token_text: str, shelter: Shelter):

@@ -287,6 +287,32 @@ def test_the_public_form_limits_answers_per_shelter_poster(client, shelter_a, sh
     assert client.post(answer_url(shelter_b), {"version": version.pk, "submission_key": "b"}).status_code == 302
 
 
+@override_settings(SURVEY_RATE_LIMIT_PER_IP=3, SURVEY_RATE_LIMIT_PER_SHELTER=10)
+def test_one_address_hammering_the_form_does_not_close_it_for_another(client, shelter_a, version):
+    """The per-address and per-shelter limits are independent: a POST refused for its address
+    does not count against the shelter's poster."""
+    hammering = [
+        client.post(answer_url(shelter_a), {"version": version.pk, "submission_key": f"h{n}"}, REMOTE_ADDR="10.0.0.66")
+        for n in range(50)
+    ]
+    assert [response.status_code for response in hammering].count(302) == 3
+
+    neighbour = client.post(
+        answer_url(shelter_a), {"version": version.pk, "submission_key": "n"}, REMOTE_ADDR="10.0.0.7"
+    )
+
+    assert neighbour.status_code == 302
+    # The shelter's limit still holds for many addresses: 3 + 1 answered so far, 6 more, then 429.
+    others = [
+        client.post(
+            answer_url(shelter_a), {"version": version.pk, "submission_key": f"o{n}"}, REMOTE_ADDR=f"10.1.0.{n}"
+        )
+        for n in range(7)
+    ]
+    assert [response.status_code for response in others] == [302] * 6 + [429]
+    assert Response.objects.count() == 10
+
+
 # --- Slips ---------------------------------------------------------------------------------------
 
 SLIP_EXPECTED = {"hq": 200, "manager_a": 200, "manager_b": 404, "official": 403, "anonymous": "login"}

@@ -22,8 +22,10 @@ small, and a share also when the respondents it counts are 1 to 4 (2 of 40 distr
 about two people).
 
 Known limit, by design of the rule: hiding protects against working a cell out exactly, not
-against narrowing it (two hidden cells in a line with a known total of 2 are both 1). Comparing
-two reports over overlapping filters (differencing) is also not prevented.
+against narrowing it (two hidden cells in a line with a known total of 2 are both 1).
+
+Reports over filters (surveys/reports) use `Block`: a fixed release that every figure is worked
+out from, so comparing reports over different filters (differencing) gives nothing back either.
 """
 
 from collections import defaultdict
@@ -133,3 +135,36 @@ def protect(
 def line_is_safe(hidden: set[Hashable], line: Line) -> bool:
     """No hidden member, or at least two (counting the total): the check the tests make."""
     return sum(1 for key in line.members() if key in hidden) != 1
+
+
+class Block:
+    """One fixed release: entries tied by one equation (the entries in `negative` count minus),
+    with the small ones hidden and, when one alone would be, a partner.
+
+    A figure that is the sum of some entries may be shown only when the shown entries give it:
+    when it holds no hidden entry, or every hidden entry and they are all on one side of the
+    equation (then it is the other side's sum). Any other sum is left with at least one degree of
+    freedom: the equation ties the hidden entries together but fixes none of them, nor any part
+    of them, so no number of such figures, over any filters, works one out.
+    """
+
+    __slots__ = ("hidden", "negative", "primary")
+
+    def __init__(
+        self,
+        values: Mapping[Hashable, int],
+        *,
+        negative: Iterable[Hashable] = (),
+        primary: Iterable[Hashable] | None = None,
+        threshold: int = THRESHOLD,
+    ):
+        self.primary, complementary = protect(values, [Line(values, None)], primary=primary, threshold=threshold)
+        self.hidden = self.primary | complementary
+        self.negative = self.hidden.intersection(negative)
+
+    def gives(self, members: Iterable[Hashable]) -> bool:
+        """Whether the sum of these entries follows from the shown ones (and so may be shown)."""
+        chosen = self.hidden.intersection(members)
+        if not chosen:
+            return True
+        return chosen == self.hidden and len(self.negative) in (0, len(self.hidden))

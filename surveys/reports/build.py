@@ -6,8 +6,8 @@ reads tens of thousands of small rows, not every answer. `rollup_rebuild` recomp
 from the responses (after a bulk load, or to check them).
 
 `report_build` is the one selector the page, its charts, the print page and every CSV use, so all
-of them show the same figures; when the viewer must not see small cells it applies
-`surveys.suppression` here, before anything is shown or exported.
+of them show the same figures; when the viewer must not see small cells it builds the report from
+the fixed weekly release (`surveys.reports.release`), before anything is shown or exported.
 
 A response counts as one respondent: anonymous answers cannot be told apart, so a person who
 answers twice on the same day counts twice.
@@ -16,7 +16,7 @@ answers twice on the same day counts twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,6 +31,7 @@ from django.utils import timezone
 from shelters.models import Shelter
 from surveys import scoring, suppression
 from surveys.models import Choice, Question, QuestionCategory, ReportDay, Response
+from surveys.reports import release
 
 ISSUE_PREFIX = "issue_"
 NEEDS_CODE = "needs"
@@ -39,19 +40,9 @@ MAX_SHELTER_LINES = 10  # per-shelter lines on the stress chart; more would be u
 
 Shown = int | float | str | None  # a number, "<5", "x", or None for "no data"
 
-# Keys of the shelter × day table for the suppression: a cell is shelter_id * STRIDE + day offset,
-# a shelter's total shelter_id * STRIDE + STRIDE - 1, a day's total -(offset + 1), the grand total
-# GRAND_KEY. A report covers at most 366 days, so the ranges never meet.
+# Keys of the shelter × day cells: shelter_id * STRIDE + day offset (for officials, the offset of
+# the week's Monday: they see each shelter's weeks). A report covers at most 372 days.
 STRIDE = 1024
-GRAND_KEY = -STRIDE
-
-
-def _shelter_key(shelter_id: int) -> int:
-    return shelter_id * STRIDE + STRIDE - 1
-
-
-def _day_key(offset: int) -> int:
-    return -(offset + 1)
 
 
 # --- Rollups ------------------------------------------------------------------------------------
@@ -210,8 +201,12 @@ def _mean(total: int, count: int) -> float | None:
 
 
 def _stress_cell(counts: list[int], *, hidden: str | None) -> StressCell:
-    """One cell's figures; `hidden` is None (shown), "primary" or "complementary"."""
+    """One cell's figures; `hidden` is a release.Kind: None (shown), "primary" (a hidden entry of
+    1 to 4 respondents), "complementary" (a hidden entry of 5 or more) or "withheld" (a sum the
+    release does not give: every figure "x", whatever its size, zero included)."""
     responses, k6_responses, k6_sum, k6_10, k6_13 = counts
+    if hidden == "withheld":
+        return StressCell(*[suppression.HIDDEN] * 5)
     if hidden is None:
         return StressCell(
             responses=responses,
@@ -221,15 +216,15 @@ def _stress_cell(counts: list[int], *, hidden: str | None) -> StressCell:
             mean_k6=_mean(k6_sum, k6_responses),
         )
 
-    def marker(base: int) -> str | None:
-        if base == 0:
-            return None
+    def marker(base: int) -> str:
+        # A hidden entry's zero is hidden too: shown, it would make the other counters' equations
+        # one unknown short (a K6 count of 0 beside a hidden partner gives the partner's K6 count).
         return suppression.SMALL if suppression.is_small(base) else suppression.HIDDEN
 
     k6_marker = marker(k6_responses)
     return StressCell(
-        responses=marker(responses) if responses else 0,
-        k6_responses=k6_marker if k6_responses else 0,
+        responses=marker(responses),
+        k6_responses=k6_marker,
         share_13=k6_marker,
         share_10=k6_marker,
         mean_k6=k6_marker,
@@ -267,18 +262,28 @@ def _json_sum(column: str, code: str, index: int):
     return Sum(Cast(KT(f"{column}__{code}__{index}"), IntegerField()))
 
 
-def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None, suppressed: bool) -> Report:
+def report_build(
+    *, filters: ReportFilter, visible_shelter_ids: set[int] | None, suppressed: bool, today: dt.date | None = None
+) -> Report:
     """Every figure of the report for these filters.
 
     `visible_shelter_ids` is None for every shelter (HQ, officials) or the shelters a manager may
-    see; `suppressed` hides small cells (officials). Callers take both from `access.policy`.
+    see; `suppressed` (officials) builds the report from the fixed weekly release
+    (surveys/reports/release.py): the dates widen to whole weeks that have ended (before `today`),
+    and a figure is shown only when that release gives it. Callers take both from `access.policy`.
     """
-    rows = ReportDay.objects.filter(day__gte=filters.start, day__lte=filters.end)
+    if suppressed:
+        start, end = release.officials_dates(filters.start, filters.end, today=today or timezone.localdate())
+        filters = ReportFilter(start=start, end=end, shelter_ids=filters.shelter_ids)
+    in_scope = ReportDay.objects.filter(day__gte=filters.start, day__lte=filters.end)
+    if visible_shelter_ids is not None:
+        in_scope = in_scope.filter(shelter_id__in=sorted(visible_shelter_ids))
     wanted: set[int] | None = set(filters.shelter_ids) if filters.shelter_ids else None
     if visible_shelter_ids is not None:
         wanted = visible_shelter_ids if wanted is None else wanted & visible_shelter_ids
-    if wanted is not None:
-        rows = rows.filter(shelter_id__in=sorted(wanted))
+    rows = in_scope if wanted is None else in_scope.filter(shelter_id__in=sorted(wanted))
+    # The officials' release covers every shelter, whichever are chosen (that is what makes it fixed).
+    released_cells: list[tuple[int, int, list[int]]] | None = [] if suppressed else None
 
     # Shelter × day, with shelter totals (row margins), city per day (column margins) and the total.
     # Keys are ints (see STRIDE): 60,000 cells are hashed several times each below.
@@ -286,8 +291,12 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     cells: dict[int, list[int]] = {}
     shelter_totals: dict[int, list[int]] = {}
     day_totals: dict[int, list[int]] = {}
-    for shelter_id, day, *counts in rows.values_list("shelter_id", "day", *COUNTERS):
+    for shelter_id, day, *counts in (in_scope if suppressed else rows).values_list("shelter_id", "day", *COUNTERS):
         offset = offsets[day]
+        if released_cells is not None:
+            released_cells.append((shelter_id, offset, counts))
+            if wanted is not None and shelter_id not in wanted:
+                continue
         cells[shelter_id * STRIDE + offset] = counts
         # Inline, not a helper: this loop runs once per shelter and day (60,000 times a month).
         total = shelter_totals.get(shelter_id)
@@ -315,57 +324,36 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     names = dict(Shelter.objects.filter(pk__in=shelter_ids).values_list("pk", "name"))
     shelter_ids = [pk for pk in shelter_ids if pk in names]
     days = filters.days
+    selection = sorted(wanted or ()) if suppressed and filters.shelter_ids else None
 
     primary: set[int] = set()
     complementary: set[int] = set()
-    if suppressed:
-        small = suppression.THRESHOLD
-        values: dict[int, int] = {key: counts[0] for key, counts in cells.items()}
-        primary = {key for key, counts in cells.items() if 0 < counts[0] < small or 0 < counts[1] < small}
-        margins = [(_shelter_key(pk), counts) for pk, counts in shelter_totals.items()]
-        margins += [(_day_key(offset), counts) for offset, counts in day_totals.items()]
-        margins.append((GRAND_KEY, grand))
-        for key, counts in margins:
-            values[key] = counts[0]
-            if 0 < counts[0] < small or 0 < counts[1] < small:
-                primary.add(key)
-        cells_by_shelter: dict[int, list[int]] = defaultdict(list)
-        cells_by_day: dict[int, list[int]] = defaultdict(list)
-        for key in cells:
-            cells_by_shelter[key // STRIDE].append(key)
-            cells_by_day[key % STRIDE].append(key)
-        lines = [suppression.Line(keys, _shelter_key(pk)) for pk, keys in cells_by_shelter.items()]
-        row_line = {pk: index for index, pk in enumerate(cells_by_shelter)}
-        column_line = {offset: len(row_line) + index for index, offset in enumerate(cells_by_day)}
-        lines += [suppression.Line(keys, _day_key(offset)) for offset, keys in cells_by_day.items()]
-        shelter_margin_line, day_margin_line = len(lines), len(lines) + 1
-        lines.append(suppression.Line([_shelter_key(pk) for pk in shelter_totals], GRAND_KEY))
-        lines.append(suppression.Line([_day_key(offset) for offset in day_totals], GRAND_KEY))
-
-        def lines_of(key: int) -> tuple[int, ...]:
-            if key == GRAND_KEY:
-                return (shelter_margin_line, day_margin_line)
-            if key < 0:
-                return (column_line[-key - 1], day_margin_line)
-            shelter_id, offset = divmod(key, STRIDE)
-            if offset == STRIDE - 1:
-                return (row_line[shelter_id], shelter_margin_line)
-            return (row_line[shelter_id], column_line[offset])
-
-        primary, complementary = suppression.protect(values, lines, primary=primary, lines_of=lines_of)
-
-    def kind(key: int) -> str | None:
-        return "primary" if key in primary else "complementary" if key in complementary else None
+    if released_cells is not None:
+        stress = release.WeeklyStress(released_cells, days=len(days))
+        day_kind = functools.partial(stress.day, selection=selection)
+        shelter_kind = stress.shelter
+        total_kind = stress.total(selection=selection)
+        # The shelter × day CSV gives officials each shelter's weeks: a shelter's day is not released.
+        cells = {}
+        for week, totals in stress.totals.items():
+            for pk in shelter_ids:
+                if pk in totals:
+                    key = pk * STRIDE + week
+                    cells[key] = totals[pk]
+                    kind = stress.shelter_week(pk, week)
+                    (primary if kind == "primary" else complementary if kind else set()).add(key)
+    else:
+        day_kind = shelter_kind = _shown
+        total_kind = None
 
     zero = [0] * 5
     daily = [
-        (day, _stress_cell(day_totals.get(offset, zero), hidden=kind(_day_key(offset))))
-        for offset, day in enumerate(days)
+        (day, _stress_cell(day_totals.get(offset, zero), hidden=day_kind(offset))) for offset, day in enumerate(days)
     ]
     shelters = [
-        (pk, names[pk], _stress_cell(shelter_totals.get(pk, zero), hidden=kind(_shelter_key(pk)))) for pk in shelter_ids
+        (pk, names[pk], _stress_cell(shelter_totals.get(pk, zero), hidden=shelter_kind(pk))) for pk in shelter_ids
     ]
-    total = _stress_cell(grand, hidden=kind(GRAND_KEY))
+    total = _stress_cell(grand, hidden=total_kind)
 
     issue_codes, needs_codes = _issue_codes(), _needs_codes()
     # Living issues and needs per shelter in one pass over the rows (the JSON is the costly part).
@@ -376,9 +364,26 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     for index, code in enumerate(needs_codes):
         aggregates[f"needs_n{index}"] = _json_sum("needs", code, 0)
         aggregates[f"needs_q{index}"] = _json_sum("needs", code, 1)
-    per_shelter = _per_shelter(rows.values("shelter_id").annotate(**aggregates).order_by()) if aggregates else {}
-    heatmap, heatmap_city = _heatmap(per_shelter, issue_codes, shelter_ids, names, suppressed=suppressed)
-    needs = _needs(per_shelter, needs_codes, suppressed=suppressed)
+    count_kind = _always_shown
+    if not aggregates:
+        per_shelter = {}
+    elif suppressed:
+        per_week = {
+            week: _per_shelter(_grouped(in_scope, filters.start, week, aggregates)) for week in range(0, len(days), 7)
+        }
+        per_shelter = _sum_weeks(per_week.values(), wanted)
+        names_counted = [f"n{index}" for index in range(len(issue_codes))]
+        names_counted += [f"needs_n{index}" for index in range(len(needs_codes))]
+        counts = release.WeeklyCounts(per_week, names_counted)
+
+        def count_kind(key, name: str) -> release.Kind:
+            if key == "city":
+                return counts.total(name, selection=selection)
+            return counts.shelter(key, name)
+    else:
+        per_shelter = _per_shelter(rows.values("shelter_id").annotate(**aggregates).order_by())
+    heatmap, heatmap_city = _heatmap(per_shelter, issue_codes, shelter_ids, names, kind_of=count_kind)
+    needs = _needs(per_shelter, needs_codes, kind_of=count_kind)
     return Report(
         filters=filters,
         suppressed=suppressed,
@@ -397,6 +402,34 @@ def report_build(*, filters: ReportFilter, visible_shelter_ids: set[int] | None,
     )
 
 
+def _shown(_key) -> None:
+    return None
+
+
+def _always_shown(_key, _name: str) -> None:
+    return None
+
+
+def _grouped(rows, start: dt.date, week: int, aggregates: dict):
+    """The rows of one week (from `week` days after `start`), summed per shelter."""
+    first = start + dt.timedelta(days=week)
+    in_week = rows.filter(day__gte=first, day__lte=first + dt.timedelta(days=release.WEEK - 1))
+    return in_week.values("shelter_id").annotate(**aggregates).order_by()
+
+
+def _sum_weeks(weeks: Iterable[dict[int, dict]], wanted: set[int] | None) -> dict[int, dict[str, int]]:
+    """Per-shelter sums over several weeks' per-shelter sums, for the shelters wanted (None: all)."""
+    summed: dict[int, dict[str, int]] = {}
+    for per_shelter in weeks:
+        for pk, row in per_shelter.items():
+            if wanted is not None and pk not in wanted:
+                continue
+            into = summed.setdefault(pk, {})
+            for name, value in row.items():
+                into[name] = into.get(name, 0) + (value or 0)
+    return summed
+
+
 def _per_shelter(queryset) -> dict[int, dict[str, int | None]]:
     """The grouped sums by shelter, read with a plain cursor: Django's per-value converters cost
     more than the query for 3,000 rows of 46 sums."""
@@ -407,62 +440,58 @@ def _per_shelter(queryset) -> dict[int, dict[str, int | None]]:
         return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
 
 
-def _heatmap(per_shelter: dict, codes: list[str], shelter_ids: list[int], names: dict[int, str], *, suppressed: bool):
-    """Shelter × living issue: mean of the 0–4 answers; each issue's column adds up to the city's."""
+MARKERS = {"primary": suppression.SMALL, "complementary": suppression.HIDDEN, "withheld": suppression.HIDDEN}
+
+
+def _heatmap(per_shelter: dict, codes: list[str], shelter_ids: list[int], names: dict[int, str], *, kind_of):
+    """Shelter × living issue: mean of the 0–4 answers, per shelter and over them all.
+
+    `kind_of(shelter id or "city", counter name)` says how a figure is shown (release.Kind).
+    """
     if not codes:
         return [], []
-    count_names = [f"n{i}" for i in range(len(codes))]
-    sum_names = [f"s{i}" for i in range(len(codes))]
-    counts: dict[tuple, int] = {}
-    sums: dict[tuple, int] = {}
     empty: dict = {}
+    city = {name: 0 for index in range(len(codes)) for name in (f"n{index}", f"s{index}")}
     for pk in shelter_ids:
-        row = per_shelter.get(pk, empty)
-        for i, (count_name, sum_name) in enumerate(zip(count_names, sum_names, strict=True)):
-            counts[(pk, i)] = row.get(count_name) or 0
-            sums[(pk, i)] = row.get(sum_name) or 0
-    for i in range(len(codes)):
-        counts[("city", i)] = sum(counts[(pk, i)] for pk in shelter_ids)
-        sums[("city", i)] = sum(sums[(pk, i)] for pk in shelter_ids)
-    hidden_kind: dict = {}
-    if suppressed:
-        lines = [suppression.Line([(pk, i) for pk in shelter_ids], ("city", i)) for i in range(len(codes))]
-        first, second = suppression.protect(counts, lines)
-        hidden_kind = {key: suppression.SMALL for key in first} | {key: suppression.HIDDEN for key in second}
+        for name in city:
+            city[name] += per_shelter.get(pk, empty).get(name) or 0
 
-    def shown(key) -> Shown:
-        if key in hidden_kind:
-            return hidden_kind[key]
-        return _mean(sums[key], counts[key])
+    def shown(key, row: dict, index: int) -> Shown:
+        kind = kind_of(key, f"n{index}")
+        if kind is not None:
+            return MARKERS[kind]
+        return _mean(row.get(f"s{index}") or 0, row.get(f"n{index}") or 0)
 
-    table = [(pk, names[pk], [shown((pk, i)) for i in range(len(codes))]) for pk in shelter_ids]
-    return table, [shown(("city", i)) for i in range(len(codes))]
+    table = [
+        (pk, names[pk], [shown(pk, per_shelter.get(pk, empty), index) for index in range(len(codes))])
+        for pk in shelter_ids
+    ]
+    return table, [shown("city", city, index) for index in range(len(codes))]
 
 
-def _needs(per_shelter: dict, codes: list[str], *, suppressed: bool) -> list[tuple[str, Shown, Shown]]:
+def _needs(per_shelter: dict, codes: list[str], *, kind_of) -> list[tuple[str, Shown, Shown]]:
     """Needs ranking: items by respondents asking, with the total quantity asked for.
 
-    Ties go to the larger quantity. Items do not add up to a total (one person may ask for several), so only small counts are
-    hidden; a hidden item's quantity is hidden with it.
+    Ties go to the larger quantity. Hidden items follow the shown ones, in catalogue code order, so
+    the order does not tell their sizes apart; a hidden item's quantity is hidden with it. An item
+    nobody asked for is left out only when that zero is itself shown.
     """
-    ranking = []
+    ranking, hidden = [], []
     for index, code in enumerate(codes):
         count = sum(row[f"needs_n{index}"] or 0 for row in per_shelter.values())
         quantity = sum(row[f"needs_q{index}"] or 0 for row in per_shelter.values())
-        if count == 0:
-            continue
-        ranking.append((code, count, quantity))
+        kind = kind_of("city", f"needs_n{index}")
+        if kind is not None:
+            hidden.append((code, MARKERS[kind], MARKERS[kind]))
+        elif count:
+            ranking.append((code, count, quantity))
     ranking.sort(key=lambda item: (-item[1], -item[2], item[0]))
-    if not suppressed:
-        return ranking
-    shown = [item for item in ranking if not suppression.is_small(item[1])]
-    small = sorted(code for code, count, _quantity in ranking if suppression.is_small(count))
-    return shown + [(code, suppression.SMALL, suppression.SMALL) for code in small]
+    return ranking + sorted(hidden)
 
 
 def shelter_lines(report: Report) -> list[tuple[int, str, list[Shown]]]:
     """Per-shelter share of K6 ≥ 13 by day, for the chart, when few shelters are selected."""
-    if not report.filters.shelter_ids or len(report.shelters) > MAX_SHELTER_LINES:
+    if report.suppressed or not report.filters.shelter_ids or len(report.shelters) > MAX_SHELTER_LINES:
         return []
     by_key = {(pk, day): cell for pk, _name, day, cell in report.shelter_days}
     return [

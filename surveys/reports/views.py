@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from shelters.models import Shelter
 from surveys import builtin
 from surveys.reports import figures as report_figures
 from surveys.reports.build import Report, ReportFilter, default_filter, report_build
+from surveys.reports.release import officials_dates
 
 MAX_DAYS = 366
 
@@ -56,11 +57,21 @@ def _filters(request) -> tuple[ReportFilterForm, ReportFilter | None]:
         raise PermissionDenied
     if request.GET and not form.is_valid():
         return form, None
-    if not request.GET:
+    if request.GET:
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    else:
         fallback = default_filter()
-        form = ReportFilterForm(initial={"start": fallback.start, "end": fallback.end})
-        return form, ReportFilter(start=fallback.start, end=fallback.end, shelter_ids=shelter_ids)
-    return form, ReportFilter(start=form.cleaned_data["start"], end=form.cleaned_data["end"], shelter_ids=shelter_ids)
+        start, end = fallback.start, fallback.end
+        form = ReportFilterForm(initial={"start": start, "end": end})
+    if policy.reports_suppressed_for(request.user):
+        # Officials choose among whole weeks that have ended (surveys/reports/release.py): the form
+        # shows the weeks the report covers.
+        start, end = officials_dates(start, end, today=timezone.localdate())
+        if start > end:
+            form.add_error("end", _("Reports for officials cover whole weeks that have ended: choose an earlier week."))
+            return form, None
+        form = ReportFilterForm(initial={"start": start, "end": end})
+    return form, ReportFilter(start=start, end=end, shelter_ids=shelter_ids)
 
 
 def _report(request, filters: ReportFilter) -> Report:
@@ -125,6 +136,7 @@ def _context(request, form, report: Report | None) -> dict:
         "query": request.GET.urlencode(),
         "issue_labels": issue_labels(),
         "needs_labels": needs_labels(),
+        "by_weeks": policy.reports_suppressed_for(request.user),
     }
     if report is not None:
         context["issue_names"] = [context["issue_labels"].get(code, code) for code in report.issue_codes]
@@ -188,7 +200,9 @@ def _table(report: Report, table: str) -> tuple[list[str], list[list]]:
         return [_("Shelter ID"), _("Shelter"), *_stress_header()], rows
     if table == "shelter-days":
         rows = [[pk, name, day.isoformat(), *cell.as_list()] for pk, name, day, cell in report.shelter_days]
-        return [_("Shelter ID"), _("Shelter"), _("Day"), *_stress_header()], rows
+        # Officials' reports give each shelter's weeks, not its days (surveys/reports/release.py).
+        period = _("Week from") if report.suppressed else _("Day")
+        return [_("Shelter ID"), _("Shelter"), period, *_stress_header()], rows
     if table == "living-issues":
         labels = issue_labels()
         header = [_("Shelter ID"), _("Shelter"), *[labels.get(code, code) for code in report.issue_codes]]
@@ -217,7 +231,7 @@ def report_csv(request, table: str):
         return HttpResponse(messages, status=400, content_type="text/plain; charset=utf-8")
     report = _report(request, filters)
     header, rows = _table(report, table)
-    filename = f"survey-{table}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
+    filename = f"survey-{table}-{report.filters.start:%Y%m%d}-{report.filters.end:%Y%m%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # a BOM, so Excel opens the Japanese as UTF-8

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from shelters.models import DataSource
 from surveys.models import ReportDay, Response, ResponseChannel, SurveyVersion
@@ -15,6 +16,7 @@ from surveys.reports.build import ReportFilter, report_build, rollup_rebuild
 from surveys.services import response_submit
 from surveys.suppression import HIDDEN, SMALL
 from tests.factories import ShelterFactory
+from tests.surveys.linear import RowSpace
 
 pytestmark = pytest.mark.django_db
 
@@ -71,11 +73,12 @@ def dataset(shelter_a, shelter_b):
     answer(shelter_b, DAY_1, k6=3, issue_toilets=1, needs=["diapers"], needs_diapers_quantity=10)
 
 
-def build(*, suppressed: bool, shelters=(), start=DAY_1, end=DAY_2, scope=None):
+def build(*, suppressed: bool, shelters=(), start=DAY_1, end=DAY_2, scope=None, today=None):
     return report_build(
         filters=ReportFilter(start=start, end=end, shelter_ids=tuple(shelters)),
         visible_shelter_ids=scope,
         suppressed=suppressed,
+        today=today,
     )
 
 
@@ -203,23 +206,28 @@ def _hidden(value) -> bool:
 
 
 def assert_no_cell_can_be_worked_out(report):
-    """Every row and column of the shelter × day counts: no hidden member, or total hidden, or two hidden."""
-    cells = {(pk, day): cell.responses for pk, _name, day, cell in report.shelter_days}
-    shelter_totals = {pk: cell.responses for pk, _name, cell in report.shelters}
-    day_totals = {day: cell.responses for day, cell in report.daily}
-    lines = []
-    for pk, total in shelter_totals.items():
-        lines.append(([value for (shelter, _day), value in cells.items() if shelter == pk], total))
-    for day, total in day_totals.items():
-        lines.append(([value for (_shelter, cell_day), value in cells.items() if cell_day == day], total))
-    lines.append((list(shelter_totals.values()), report.total.responses))
-    lines.append((list(day_totals.values()), report.total.responses))
-    for members, total in lines:
-        hidden_cells = sum(1 for value in members if _hidden(value))
-        if hidden_cells:
-            assert _hidden(total) or hidden_cells >= 2, (members, total)
-        if _hidden(total):
-            assert hidden_cells >= 1 or all(value == 0 for value in members), (members, total)
+    """No hidden figure of the report follows from its shown ones: each figure is an equation over
+    the shelter × day counts, solved exactly (tests/surveys/linear.py)."""
+    shelters = [pk for pk, _name, _cell in report.shelters]
+
+    def cells(pks, days):
+        return {(pk, day): 1 for pk in pks for day in days}
+
+    week = [dt.timedelta(days=offset) for offset in range(7)]  # officials' shelter × day rows are weeks
+    figures = [(cells([pk], report.days), cell.responses) for pk, _name, cell in report.shelters]
+    figures += [(cells(shelters, [day]), cell.responses) for day, cell in report.daily]
+    figures.append((cells(shelters, report.days), report.total.responses))
+    figures += [
+        (cells([pk], [monday + offset for offset in week]), cell.responses)
+        for pk, _name, monday, cell in report.shelter_days
+    ]
+    space = RowSpace()
+    for coefficients, value in figures:
+        if not _hidden(value):
+            space.add(coefficients)
+    hidden = [coefficients for coefficients, value in figures if _hidden(value)]
+    assert hidden, "the report hides something"
+    assert not [coefficients for coefficients in hidden if space.determines(coefficients)]
 
 
 def test_officials_see_small_cells_as_less_than_five(dataset, shelter_b):
@@ -228,18 +236,31 @@ def test_officials_see_small_cells_as_less_than_five(dataset, shelter_b):
     assert shelter_b_row.as_list() == [SMALL] * 5
 
 
-def test_a_hidden_cell_cannot_be_derived_from_the_totals_and_the_other_cells(dataset, shelter_a, shelter_b):
+def test_officials_get_whole_weeks_that_have_ended(dataset):
+    report = build(suppressed=True, start=DAY_2, end=DAY_2)
+    # DAY_1 is a Monday: the week runs from it to the Sunday after.
+    assert (report.filters.start, report.filters.end) == (DAY_1, DAY_1 + dt.timedelta(days=6))
+    assert len(report.daily) == 7
+    report = build(suppressed=True, end=dt.date(2026, 12, 30), today=dt.date(2026, 11, 25))
+    assert report.filters.end == dt.date(2026, 11, 22)  # the last Sunday before the running week
+    report = build(suppressed=True, end=dt.date(2026, 12, 30), today=dt.date(2026, 11, 23))
+    assert report.filters.end == dt.date(2026, 11, 22)  # on Monday, yesterday's week has ended
+    assert build(suppressed=False, end=DAY_2).filters.end == DAY_2  # HQ chooses any day
+
+
+def test_a_hidden_figure_cannot_be_derived_from_the_totals_and_the_other_figures(dataset, shelter_a, shelter_b):
     report = build(suppressed=True)
-    cells = {(pk, day): cell for pk, _name, day, cell in report.shelter_days}
+    shelters = {pk: cell for pk, _name, cell in report.shelters}
     daily = dict(report.daily)
-    # Shelter B's 2 answers on day 1 are hidden; shelter A had 6 and the city 8 that day, so one
-    # of those two must be hidden too, or 8 - 6 would give B's 2 back.
-    assert cells[(shelter_b.pk, DAY_1)].responses == SMALL
-    assert HIDDEN in (cells[(shelter_a.pk, DAY_1)].responses, daily[DAY_1].responses)
-    # A hidden count takes its means and shares with it.
-    for cell in [*cells.values(), *daily.values()]:
-        if cell.responses == HIDDEN:
-            assert cell.mean_k6 == cell.share_13 == HIDDEN
+    # The week's equation: A 7 + B 2 = 8 on day 1 + 1 on day 2. B's 2 and day 2's 1 are hidden,
+    # each the other's partner; the week's total, 7 + B, would give B back, so it is hidden too.
+    assert shelters[shelter_a.pk].responses == 7
+    assert shelters[shelter_b.pk].responses == SMALL
+    assert (daily[DAY_1].responses, daily[DAY_2].responses) == (8, SMALL)
+    assert report.total.responses == HIDDEN
+    # A hidden count takes its means and shares with it, and its zeros: day 2's K6 count is 0.
+    assert daily[DAY_2].as_list() == [SMALL, HIDDEN, HIDDEN, HIDDEN, HIDDEN]
+    assert report.total.as_list() == [HIDDEN] * 5
     assert_no_cell_can_be_worked_out(report)
 
 
@@ -308,14 +329,14 @@ def test_the_csv_export_is_suppressed_like_the_page(dataset, official, as_user, 
     exported = {(row[0], row[2]): row[3:] for row in rows[1:]}
     for pk, _name, day, cell in report.shelter_days:
         assert exported[(str(pk), day.isoformat())] == ["" if v is None else str(v) for v in cell.as_list()]
-    assert exported[(str(shelter_b.pk), DAY_1.isoformat())][0] == SMALL
+    assert exported[(str(shelter_b.pk), DAY_1.isoformat())][0] == SMALL  # B's week, from Monday DAY_1
     daily = _csv(client.get(reverse("reports:csv", args=["daily"]), _query()))
     assert [row[1:] for row in daily[1:]] == [
         ["" if v is None else str(v) for v in cell.as_list()] for _day, cell in report.daily
     ]
-    assert HIDDEN in [row[1] for row in daily[1:]] + [row[0] for row in exported.values()]
     shelters = _csv(client.get(reverse("reports:csv", args=["shelters"]), _query()))
     assert [SMALL] * 5 in [row[2:] for row in shelters]
+    assert shelters[-1][2:] == [HIDDEN] * 5  # the week's total
     needs = _csv(client.get(reverse("reports:csv", args=["needs"]), _query()))
     assert needs[-1][0] == "diapers" and needs[-1][2:] == [SMALL, SMALL]
     page = client.get(reverse("reports:index"), _query())
@@ -390,7 +411,8 @@ def test_the_print_page_has_no_navigation_and_an_a4_stylesheet(dataset, official
 def test_the_page_shows_charts_built_from_the_suppressed_figures(dataset, official, as_user):
     response = as_user(official).get(reverse("reports:index"), _query())
     stress = response.context["stress_figure"]
-    assert stress["data"][0]["y"] == [None, None]  # both days hidden for officials
+    # Officials' week: day 1 shown, day 2 hidden, the rest without answers.
+    assert stress["data"][0]["y"] == [50.0, None, None, None, None, None, None]
     heatmap_text = {text for row in response.context["heatmap_figure"]["data"][0]["text"] for text in row}
     assert SMALL in heatmap_text
 
@@ -413,3 +435,34 @@ def test_shelter_names_are_escaped_in_the_tables_and_the_picker(official, as_use
     body = as_user(official).get(reverse("reports:index"), _query()).content.decode()
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;避難所" in body
+
+
+def test_an_official_is_told_the_report_covers_whole_weeks_and_sees_them_in_the_form(dataset, official, hq, as_user):
+    response = as_user(official).get(reverse("reports:index"), _query(start=DAY_2.isoformat()))
+    assert response.status_code == 200
+    assert response.context["form"].initial == {"start": DAY_1, "end": DAY_1 + dt.timedelta(days=6)}
+    assert 'id="weeks-note"' in response.content.decode()
+    response = as_user(hq).get(reverse("reports:index"), _query(start=DAY_2.isoformat()))
+    assert response.context["report"].filters.start == DAY_2
+    assert 'id="weeks-note"' not in response.content.decode()
+
+
+def test_an_official_asking_only_for_the_running_week_is_refused_naming_the_end(official, as_user):
+    today = timezone.localdate().isoformat()
+    response = as_user(official).get(reverse("reports:index"), {"start": today, "end": today})
+    assert response.status_code == 400
+    assert "end" in response.context["form"].errors
+    response = as_user(official).get(reverse("reports:csv", args=["daily"]), {"start": today, "end": today})
+    assert response.status_code == 400
+    assert b"end" in response.content
+
+
+def test_officials_export_each_shelters_weeks_not_its_days(dataset, official, hq, as_user, shelter_a):
+    rows = _csv(as_user(official).get(reverse("reports:csv", args=["shelter-days"]), _query()))
+    assert rows[0][2] == "週の初日"
+    assert [row[2:4] for row in rows[1:] if row[0] == str(shelter_a.pk)] == [[DAY_1.isoformat(), "7"]]
+    rows = _csv(as_user(hq).get(reverse("reports:csv", args=["shelter-days"]), _query()))
+    assert [row[2:4] for row in rows[1:] if row[0] == str(shelter_a.pk)] == [
+        [DAY_1.isoformat(), "6"],
+        [DAY_2.isoformat(), "1"],
+    ]

@@ -158,7 +158,9 @@ class Block:
         primary: Iterable[Hashable] | None = None,
         threshold: int = THRESHOLD,
     ):
-        self.primary, complementary = protect(values, [Line(values, None)], primary=primary, threshold=threshold)
+        self.primary, complementary = protect(
+            values, [Line(values, None)], primary=primary, threshold=threshold, lines_of=_the_one_line
+        )
         self.hidden = self.primary | complementary
         self.negative = self.hidden.intersection(negative)
 
@@ -168,3 +170,7 @@ class Block:
         if not chosen:
             return True
         return chosen == self.hidden and len(self.negative) in (0, len(self.hidden))
+
+
+def _the_one_line(_key: Hashable) -> tuple[int]:
+    return (0,)

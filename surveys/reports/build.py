@@ -364,24 +364,23 @@ def report_build(
     for index, code in enumerate(needs_codes):
         aggregates[f"needs_n{index}"] = _json_sum("needs", code, 0)
         aggregates[f"needs_q{index}"] = _json_sum("needs", code, 1)
+    per_shelter = _per_shelter(rows.values("shelter_id").annotate(**aggregates).order_by()) if aggregates else {}
     count_kind = _always_shown
-    if not aggregates:
-        per_shelter = {}
-    elif suppressed:
+    if suppressed and aggregates:
+        # The release: per week, each shelter's respondent counts (the sums go with them).
+        counted_names = [f"n{index}" for index in range(len(issue_codes))]
+        counted_names += [f"needs_n{index}" for index in range(len(needs_codes))]
+        counted = {name: aggregates[name] for name in counted_names}
         per_week = {
-            week: _per_shelter(_grouped(in_scope, filters.start, week, aggregates)) for week in range(0, len(days), 7)
+            week: _per_shelter(_grouped(in_scope, filters.start, week, counted)) for week in range(0, len(days), 7)
         }
-        per_shelter = _sum_weeks(per_week.values(), wanted)
-        names_counted = [f"n{index}" for index in range(len(issue_codes))]
-        names_counted += [f"needs_n{index}" for index in range(len(needs_codes))]
-        counts = release.WeeklyCounts(per_week, names_counted)
+        counts = release.WeeklyCounts(per_week, counted)
 
         def count_kind(key, name: str) -> release.Kind:
             if key == "city":
                 return counts.total(name, selection=selection)
             return counts.shelter(key, name)
-    else:
-        per_shelter = _per_shelter(rows.values("shelter_id").annotate(**aggregates).order_by())
+
     heatmap, heatmap_city = _heatmap(per_shelter, issue_codes, shelter_ids, names, kind_of=count_kind)
     needs = _needs(per_shelter, needs_codes, kind_of=count_kind)
     return Report(
@@ -415,19 +414,6 @@ def _grouped(rows, start: dt.date, week: int, aggregates: dict):
     first = start + dt.timedelta(days=week)
     in_week = rows.filter(day__gte=first, day__lte=first + dt.timedelta(days=release.WEEK - 1))
     return in_week.values("shelter_id").annotate(**aggregates).order_by()
-
-
-def _sum_weeks(weeks: Iterable[dict[int, dict]], wanted: set[int] | None) -> dict[int, dict[str, int]]:
-    """Per-shelter sums over several weeks' per-shelter sums, for the shelters wanted (None: all)."""
-    summed: dict[int, dict[str, int]] = {}
-    for per_shelter in weeks:
-        for pk, row in per_shelter.items():
-            if wanted is not None and pk not in wanted:
-                continue
-            into = summed.setdefault(pk, {})
-            for name, value in row.items():
-                into[name] = into.get(name, 0) + (value or 0)
-    return summed
 
 
 def _per_shelter(queryset) -> dict[int, dict[str, int | None]]:

@@ -100,6 +100,8 @@ NOT_PERSONAL: dict[str, NotPersonal] = {
     "supply-task-deliver": NotPersonal("a supply task"),
     "supply-task-dispatch-task": NotPersonal("a supply task"),
     "supply-task-receive": NotPersonal("a supply task"),
+    "security:lockouts": NotPersonal("login lockouts: staff usernames and client addresses, HQ only"),
+    "security:lockout_clear": NotPersonal("lifts a login lockout"),
     "api-root": NotPersonal("the API's index of links"),
     "schema": NotPersonal("the OpenAPI schema"),
     "api-docs": NotPersonal("the API documentation page"),

@@ -8,3 +8,7 @@ class CommonConfig(AppConfig):
     name = "common"
     verbose_name = _("Common")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The lockout audit listens to django-axes' signal.
+        from common import lockouts  # noqa: F401

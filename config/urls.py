@@ -18,6 +18,7 @@ urlpatterns = [
     path("surveys/follow-ups/", include("surveys.follow_ups.urls")),
     path("reports/", include("surveys.reports.urls")),
     path("supplies/", include("supply.urls")),
+    path("security/", include("common.urls")),
     path("api/", include("config.api_urls")),
     path("api/", include("surveys.follow_ups.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

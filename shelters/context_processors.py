@@ -1,4 +1,5 @@
 from access import policy
+from common.lockouts import can_lift_lockouts
 
 
 def navigation(request) -> dict:
@@ -11,4 +12,5 @@ def navigation(request) -> dict:
         "nav_follow_ups": policy.may_handle_follow_ups(user),
         "nav_survey_imports": policy.can_import_survey_responses(user),
         "nav_reports": policy.can_view_reports(user),
+        "nav_login_lockouts": can_lift_lockouts(user),
     }

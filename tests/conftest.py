@@ -26,6 +26,19 @@ def default_language():
 
 
 @pytest.fixture(autouse=True)
+def throttles_start_afresh():
+    """Rate limits and throttles count in the cache: no test inherits another's requests.
+
+    Login failures (django-axes) are rows in the database, which every test rolls back.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def events_match_the_catalogue():
     """Every event sent during a test is registered and matches its schema (realtime/catalogue.py).
 

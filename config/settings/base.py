@@ -1,5 +1,6 @@
 """Settings shared by every profile. Everything a deployment changes comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -29,6 +30,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "axes",
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -52,6 +55,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout found during the login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,6 +115,30 @@ AUTH_USER_MODEL = "shelters.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Password guessing (docs/security.md). django-axes counts failed logins on every path that calls
+# authenticate() (/login/, /admin/login/) in the database, which every process shares and which
+# keeps counting through a Redis restart. A username is locked only together with the address
+# that failed: an attacker trying every manager's name locks out himself, not the managers. One
+# address failing for many usernames (guessing one password across accounts) is locked at a
+# higher limit. A lockout lasts LOGIN_COOLOFF_MINUTES after the last failure; HQ can lift it
+# earlier at /security/lockouts/. Behind the launcher there is no proxy: the address is
+# REMOTE_ADDR (django-ipware is not installed; set AXES_CLIENT_IP_CALLABLE behind a proxy).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "common.lockouts.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # the order LockoutHandler reads
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "common.lockouts.lockout_response"
+# Failures are what we keep; a row per successful login would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+# HQ lifts lockouts on its own page; the admin keeps no second copy of it.
+AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -217,7 +247,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "common.throttles.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -225,6 +255,19 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
+    # Throttles answer 429 in the one error shape; they let requests through when the cache
+    # (Redis) cannot be reached, rather than refuse service during an outage.
+    "DEFAULT_THROTTLE_CLASSES": ["common.throttles.AnonRateThrottle", "common.throttles.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # An empty value turns a throttle off (the benchmarks measure the server, not the throttle).
+        "anon": env_str("API_THROTTLE_ANON", "60/min") or None,
+        "user": env_str("API_THROTTLE_USER", "600/min") or None,
+        # Wrong API tokens per client address (common.throttles.ThrottledTokenAuthentication).
+        "failed_token": env_str("API_THROTTLE_FAILED_TOKEN", "20/hour") or None,
+    },
+    # The client address is REMOTE_ADDR: an X-Forwarded-For header is believed only from this many
+    # proxies in front (none behind the launcher), or anyone could name a fresh address each time.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -244,7 +287,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes logs every failed login at INFO twice; its warnings (usernames and addresses masked)
+        # are enough, and the lockouts themselves are in the audit trail.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Check every event sent against its schema in the catalogue (realtime/catalogue.py). On in tests

@@ -3,8 +3,6 @@
 Thin: parse the filters, ask `access.policy` who sees what, call `surveys.reports.build.report_build`.
 """
 
-import csv
-
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -17,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from access import policy
 from common.permissions import role_required
+from common.spreadsheets import csv_write
 from shelters.models import Shelter
 from surveys import builtin
 from surveys.reports import figures as report_figures
@@ -187,8 +186,9 @@ def _stress_header() -> list[str]:
     ]
 
 
-def _cell(value) -> str:
-    return "" if value is None else str(value)
+def _cell(value):
+    """A number stays a number (spreadsheet_safe leaves numbers alone); nothing is an empty cell."""
+    return "" if value is None else value
 
 
 def _table(report: Report, table: str) -> tuple[list[str], list[list]]:
@@ -235,7 +235,5 @@ def report_csv(request, table: str):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # a BOM, so Excel opens the Japanese as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows([[_cell(value) for value in row] for row in rows])
+    csv_write(response, header, [[_cell(value) for value in row] for row in rows])
     return response

@@ -466,3 +466,14 @@ def test_officials_export_each_shelters_weeks_not_its_days(dataset, official, hq
         [DAY_1.isoformat(), "6"],
         [DAY_2.isoformat(), "1"],
     ]
+
+
+def test_a_shelter_named_like_a_formula_is_exported_as_text(dataset, hq, as_user, shelter_b):
+    shelter_b.name = '=HYPERLINK("http://x","y")'
+    shelter_b.save(update_fields=["name"])
+
+    rows = _csv(as_user(hq).get(reverse("reports:csv", args=["shelters"]), _query()))
+
+    row = next(row for row in rows if row[0] == str(shelter_b.pk))
+    assert row[1] == '\'=HYPERLINK("http://x","y")'
+    assert row[2:] == ["2", "2", "50.0", "50.0", "11.5"]

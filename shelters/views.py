@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from access import figures, people, policy
 from common.errors import ApplicationError
 from common.permissions import role_required
+from common.redirects import redirect_to_next
 from common.roles import is_headquarters
 from shelters import selectors, services
 from shelters.forms import (
@@ -89,7 +90,7 @@ def shelter_detail(request, shelter_id: int):
                 _report(request, error)
             else:
                 messages.success(request, _("Status changed."))
-            return redirect(request.POST.get("next") or reverse("shelters:detail", args=[shelter.pk]))
+            return redirect_to_next(request, reverse("shelters:detail", args=[shelter.pk]))
     counts = figures.support_counts_by_shelter(shelter_ids=[shelter.pk]).get(shelter.pk, {})
     return render(
         request,

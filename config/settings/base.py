@@ -17,6 +17,9 @@ SECRET_KEY = env_str("SECRET_KEY")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Sockets accept pages of the origin they are served on (realtime/origin.py); behind a proxy that
+# changes the scheme or port, list the public origin here, e.g. https://shelters.example.jp.
+WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",

@@ -220,7 +220,7 @@ def session_headers(user, origin: bytes) -> list[tuple[bytes, bytes]]:
     client = Client()
     client.force_login(user)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    return [(b"origin", origin), (b"cookie", cookie)]
+    return [(b"host", b"127.0.0.1:8000"), (b"origin", origin), (b"cookie", cookie)]
 
 
 @pytest.mark.parametrize(
@@ -232,7 +232,7 @@ def session_headers(user, origin: bytes) -> list[tuple[bytes, bytes]]:
     ],
 )
 def test_the_full_application_checks_the_origin_and_the_session(hq, origin, signed_in, accepted):
-    headers = session_headers(hq, origin) if signed_in else [(b"origin", origin)]
+    headers = session_headers(hq, origin) if signed_in else [(b"host", b"127.0.0.1:8000"), (b"origin", origin)]
 
     async def body():
         communicator = WebsocketCommunicator(application, "/ws/city/", headers=headers)

@@ -32,6 +32,7 @@ def logged_in_client(user) -> Client:
 async def connect_with_session(path, client: Client):
     """Through the whole application, as a browser: the session cookie, the origin check."""
     headers = [
+        (b"host", b"127.0.0.1:8000"),
         (b"origin", b"http://127.0.0.1:8000"),
         (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
     ]

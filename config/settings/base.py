@@ -283,6 +283,28 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Content-Security-Policy (django-csp): scripts only from this site, no inline script or handler
+# (pages pass data with json_script, a JSON block the browser never runs), nothing from
+# elsewhere (no CDN: shelters lose internet), no framing. Styles from this site; plotly.js also
+# writes <style> rules and style attributes as it draws, hence 'unsafe-inline' for styles only.
+# The policy is reported only (CSP_REPORT_ONLY=1) when a deployment needs to try a change first.
+_CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+
 # Logs carry ids, never names, phone numbers or addresses.
 LOGGING = {
     "version": 1,

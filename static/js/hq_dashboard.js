@@ -52,7 +52,8 @@
   }
 
   function renderTable(list) {
-    document.querySelector("#shelters tbody").innerHTML = list.map(function (s) {
+    var body = document.querySelector("#shelters tbody");
+    body.innerHTML = list.map(function (s) {
       var ratio = s.capacity ? Math.min(100, Math.round((100 * s.occupancy) / s.capacity)) : 0;
       var needs = Object.keys(s.support_counts).map(function (code) {
         return '<span class="badge need">' + L.escapeHtml(categoryName(code)) + " " + s.support_counts[code] + "</span>";
@@ -61,11 +62,13 @@
         : s.source === "replay" ? ' <span class="badge sample">' + L.escapeHtml(labels.replay) + "</span>" : "";
       return '<tr data-shelter="' + s.id + '"><td><a href="' + config.shelterUrl + s.id + '/">' + L.escapeHtml(s.name) + "</a>" + source + "</td>" +
         '<td><span class="status status-' + s.status + '">' + L.escapeHtml(s.status_label) + "</span></td>" +
-        '<td><div class="meter meter-' + fullness(s) + '"><span style="width:' + ratio + '%"></span></div>' +
+        '<td><div class="meter meter-' + fullness(s) + '"><span data-ratio="' + ratio + '"></span></div>' +
         '<span data-field="occupancy">' + s.occupancy + "</span> / " + (s.capacity || "–") + "</td>" +
         '<td class="num" data-field="outside">' + s.outside_count + "</td><td>" + needs + "</td>" +
         "<td>" + s.alerts.map(function (a) { return '<span class="badge alert-' + a + '">' + L.escapeHtml(labels.alerts[a]) + "</span>"; }).join("") + "</td></tr>";
     }).join("");
+    // Set through the DOM: the Content-Security-Policy refuses style attributes written in HTML.
+    body.querySelectorAll(".meter span[data-ratio]").forEach(function (bar) { bar.style.width = bar.dataset.ratio + "%"; });
   }
 
   function markerSize(occupancy) { return 8 + Math.sqrt(Math.min(occupancy, 1000)) * 1.6; }

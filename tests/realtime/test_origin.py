@@ -12,7 +12,8 @@ SERVED = b"127.0.0.1:8000"
 
 
 def _connects(user, *, origin: bytes, host: bytes = SERVED, scheme: str = "ws") -> bool:
-    headers = [(b"host", host), *session_headers(user, origin)[1:]]
+    signed_in = [header for header in session_headers(user, origin) if header[0] != b"host"]
+    headers = [(b"host", host), *signed_in]
 
     async def body():
         communicator = WebsocketCommunicator(application, "/ws/city/", headers=headers)

@@ -9,6 +9,7 @@ many more failures (one password tried across many accounts).
 from dataclasses import dataclass
 from datetime import datetime
 
+from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
@@ -47,11 +48,30 @@ class LockoutHandler(AxesDatabaseHandler):
             return max(by_pair, by_address)
         return by_pair
 
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        if request is None:  # not over HTTP: nothing to count it against (LockoutBackend)
+            return
+        super().user_login_failed(sender, credentials, request, **kwargs)
+
     def reset_user_attempts(self, request, credentials=None) -> int:
         """A successful login forgets its own pair's failures, not those of others at its address."""
         by_pair = self.filter_user_attempts(request, credentials)[0]
         removed, _ = by_pair.delete()
         return removed
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """axes' check, first in AUTHENTICATION_BACKENDS, for authenticate() calls that come with a request.
+
+    Every login over HTTP has one (the login views, the admin's). A call without one (the test
+    client's login(), a management command) is no attempt from an address: there is nothing to
+    count it against, so it is left to the other backends instead of raising.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 def lockout_response(request, original_response=None, credentials=None):

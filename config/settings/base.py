@@ -128,7 +128,7 @@ LOGOUT_REDIRECT_URL = "login"
 # earlier at /security/lockouts/. Behind the launcher there is no proxy: the address is
 # REMOTE_ADDR (django-ipware is not installed; set AXES_CLIENT_IP_CALLABLE behind a proxy).
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "common.lockouts.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "common.lockouts.LockoutHandler"

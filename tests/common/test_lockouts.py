@@ -156,3 +156,10 @@ def test_the_navigation_offers_the_lockouts_to_hq_only(hq, manager_a):
         client = Client()
         client.force_login(user)
         assert ('href="/security/lockouts/"' in client.get("/shelters/").content.decode()) is shown
+
+
+def test_a_login_without_a_request_is_not_counted_and_still_works(hq):
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        assert not Client().login(username=hq.username, password="wrong-guess")
+
+    assert Client().login(username=hq.username, password=PASSWORD)

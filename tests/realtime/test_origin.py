@@ -8,6 +8,9 @@ from django.test import override_settings
 from config.asgi import application
 from tests.dashboard.test_consumers import session_headers
 
+# The socket's consumer reads the session in a thread of its own: it must see committed rows.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
 SERVED = b"127.0.0.1:8000"
 
 

@@ -23,6 +23,6 @@ _MAX_ID_DIGITS = 18
 def object_id(value, *, field: str) -> int:
     """An id as a URL or a caller gives it (`"12"`, 12): anything that cannot be one is not found."""
     text = str(value)
-    if not text.isdigit() or len(text) > _MAX_ID_DIGITS:
+    if not text.isascii() or not text.isdigit() or len(text) > _MAX_ID_DIGITS:
         raise NotVisible(field=field)
     return int(text)

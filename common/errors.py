@@ -32,6 +32,18 @@ class ApplicationError(Exception):
         self.status_code = status_code
 
 
+API_PREFIX = "/api/"
+
+
+def is_api_request(request) -> bool:
+    """Errors on these paths are answered in the JSON shape; elsewhere with a page."""
+    return request.path_info.startswith(API_PREFIX)
+
+
+def error_body(code: str, message, fields: dict[str, list[str]] | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+
+
 def _flatten(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         return {
@@ -44,8 +56,7 @@ def _flatten(detail) -> dict[str, list[str]]:
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         fields = exc.fields or ({exc.field: [str(exc.message)]} if exc.field else {})
-        body = {"error": {"code": exc.code, "message": str(exc.message), "fields": fields}}
-        return Response(body, status=exc.status_code)
+        return Response(error_body(exc.code, exc.message, fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
@@ -62,10 +73,10 @@ def api_exception_handler(exc, context):
         )
         first = next(iter(fields.items()), None)
         message = f"{first[0]}: {first[1][0]}" if first else str(_("Invalid input."))
-        response.data = {"error": {"code": "invalid", "message": message, "fields": fields}}
+        response.data = error_body("invalid", message, fields)
         response.status_code = status.HTTP_400_BAD_REQUEST
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
-        response.data = {"error": {"code": code, "message": str(detail), "fields": {}}}
+        response.data = error_body(code, detail)
     return response

@@ -5,6 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from shelters import views as shelter_views
 
+# Errors in the one shape: JSON on /api/, a translated page with the navigation elsewhere.
+handler400 = "common.error_pages.bad_request"
+handler403 = "common.error_pages.permission_denied"
+handler404 = "common.error_pages.page_not_found"
+handler500 = "common.error_pages.server_error"
+
 urlpatterns = [
     path("", shelter_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from access import policy
+from common import limits
 from common.permissions import role_required
 from dashboard import figures, selectors
 from realtime.labels import live_labels
@@ -70,7 +71,7 @@ def history(request):
     """The occupancy series for a chart refresh: city-wide, or one shelter (`?shelter=`)."""
     shelter_id = request.GET.get("shelter")
     if shelter_id:
-        if not shelter_id.isdigit() or not policy.can_watch_shelter(request.user, int(shelter_id)):
+        if not limits.is_id(shelter_id) or not policy.can_watch_shelter(request.user, int(shelter_id)):
             raise PermissionDenied
         series = selectors.occupancy_history(shelter_ids=[int(shelter_id)], hours=_hours(request))
     else:

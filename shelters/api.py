@@ -12,9 +12,10 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from access import figures, people, policy
+from common import limits
 from common.permissions import HasRole
 from shelters import selectors, services
-from shelters.models import DataSource, Evacuee, Household, Shelter, ShelterStatus, Stay, StayMode
+from shelters.models import CheckIn, DataSource, Evacuee, Household, Shelter, ShelterStatus, Stay, StayMode
 from shelters.serializers import (
     CheckInInput,
     CheckOutInput,
@@ -45,7 +46,7 @@ def _require_operator(user, shelter_id: int) -> None:
 
 class ShelterFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=ShelterStatus.choices)
-    q = filters.CharFilter(method="search", label=_("Name, kana, ID or district"))
+    q = filters.CharFilter(method="search", label=_("Name, kana, ID or district"), max_length=limits.SEARCH_MAX_LENGTH)
 
     class Meta:
         model = Shelter
@@ -72,6 +73,7 @@ class ShelterViewSet(viewsets.ReadOnlyModelViewSet):
             context["support_counts"] = figures.support_counts_by_shelter(shelter_ids=page)
         return context
 
+    @extend_schema(parameters=[OpenApiParameter("q", limits.SEARCH_SCHEMA)])
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -100,21 +102,22 @@ class ShelterViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(shelter).data)
 
     @extend_schema(responses=ShelterStatusChangeSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="status-changes")
+    @action(detail=True, methods=["get"], url_path="status-changes", filter_backends=[])
     def status_changes(self, request, pk=None):
         shelter = self.get_object()
-        changes = selectors.shelter_status_history(shelter=shelter, limit=200)
-        return Response(ShelterStatusChangeSerializer(changes, many=True).data)
+        # Paged like every list of the API (the schema always said so; it answered a bare list).
+        page = self.paginate_queryset(selectors.shelter_status_history(shelter=shelter, limit=None))
+        return self.get_paginated_response(ShelterStatusChangeSerializer(page, many=True).data)
 
-    @extend_schema(responses=StaySerializer(many=True))
-    @action(detail=True, methods=["get"], permission_classes=[HasRole, MaySeePersonalData])
+    @extend_schema(responses=StaySerializer(many=True), parameters=[OpenApiParameter("q", limits.SEARCH_SCHEMA)])
+    @action(detail=True, methods=["get"], permission_classes=[HasRole, MaySeePersonalData], filter_backends=[])
     def residents(self, request, pk=None):
         shelter = self.get_object()
         _require_operator(request.user, shelter.pk)
         page = people.shelter_residents(
             user=request.user,
             shelter=shelter,
-            filters=people.ResidentFilters(query=request.query_params.get("q", "")),
+            filters=people.ResidentFilters(query=limits.text_param(request, "q")),
             paginate=self.paginate_queryset,
             purpose="api.residents",
         )
@@ -137,7 +140,7 @@ class EvacueeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         parameters=[
             OpenApiParameter(
                 "search",
-                str,
+                limits.SEARCH_SCHEMA,
                 description=_(
                     "Name, kana, phone, ID or QR payload. People staying at none of a manager's shelters "
                     "match only an exact City OS ID or QR payload, phone number, or name with birth date."
@@ -146,7 +149,7 @@ class EvacueeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         ]
     )
     def list(self, request, *args, **kwargs):
-        search = request.query_params.get("search", "")
+        search = limits.text_param(request, "search")
         page = people.evacuees_for_list(
             user=request.user,
             search=search,
@@ -207,8 +210,8 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 class StayFilter(filters.FilterSet):
     """Validates the list's query and describes it in the schema; access.people applies it."""
 
-    shelter = filters.NumberFilter()
-    evacuee = filters.NumberFilter()
+    shelter = filters.NumberFilter(min_value=1, max_value=limits.BIGINT_MAX)
+    evacuee = filters.NumberFilter(min_value=1, max_value=limits.BIGINT_MAX)
     mode = filters.ChoiceFilter(choices=StayMode.choices)
     source = filters.ChoiceFilter(choices=DataSource.choices)
     open = filters.BooleanFilter(label=_("Only open stays"))
@@ -227,6 +230,9 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     filterset_class = StayFilter
     queryset = Stay.objects.none()  # for the schema only; every read goes through access.people
 
+    @extend_schema(
+        parameters=[OpenApiParameter("shelter", limits.ID_SCHEMA), OpenApiParameter("evacuee", limits.ID_SCHEMA)]
+    )
     def list(self, request, *args, **kwargs):
         query = StayFilter(request.query_params, queryset=self.queryset)
         if not query.is_valid():
@@ -282,6 +288,17 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(self.get_serializer(new_stay).data, status=status.HTTP_201_CREATED)
 
 
+IDEMPOTENCY_KEY_LENGTH = CheckIn._meta.get_field("idempotency_key").max_length
+
+
+def _idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if len(key) > IDEMPOTENCY_KEY_LENGTH:
+        message = _("Ensure this field has no more than %(max)d characters.") % {"max": IDEMPOTENCY_KEY_LENGTH}
+        raise ValidationError({"Idempotency-Key": [message]})
+    return key
+
+
 class CheckInViewSet(viewsets.GenericViewSet):
     """Check one person or a whole household in. Send an Idempotency-Key header (or field) so a
     retried request returns the first result instead of checking anyone in twice. A manager
@@ -293,7 +310,11 @@ class CheckInViewSet(viewsets.GenericViewSet):
     @extend_schema(
         request=CheckInInput,
         responses={201: StaySerializer(many=True), 200: StaySerializer(many=True)},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", {"type": "string", "maxLength": IDEMPOTENCY_KEY_LENGTH}, OpenApiParameter.HEADER
+            )
+        ],
     )
     def create(self, request):
         data = CheckInInput(data=request.data)
@@ -308,7 +329,7 @@ class CheckInViewSet(viewsets.GenericViewSet):
             evacuee_ids=evacuee_ids,
             actor=request.user,
             mode=values["mode"],
-            idempotency_key=request.headers.get("Idempotency-Key") or values["idempotency_key"] or None,
+            idempotency_key=_idempotency_key(request) or values["idempotency_key"] or None,
         )
         return Response(
             StaySerializer(people.stays_shown(request.user, result.stays, purpose="api.check_in"), many=True).data,

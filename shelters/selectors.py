@@ -38,8 +38,10 @@ def shelter_totals(shelters: QuerySet[Shelter]) -> dict:
     }
 
 
-def shelter_status_history(*, shelter: Shelter, limit: int = 50) -> QuerySet[ShelterStatusChange]:
-    return shelter.status_changes.select_related("changed_by").order_by("-changed_at", "-id")[:limit]
+def shelter_status_history(*, shelter: Shelter, limit: int | None = 50) -> QuerySet[ShelterStatusChange]:
+    """The newest first; `limit=None` for all of them (the API pages through them)."""
+    changes = shelter.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
+    return changes if limit is None else changes[:limit]
 
 
 def support_categories() -> QuerySet[SupportCategory]:

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from common import limits
 from shelters.models import (
     HAZARD_FIELDS,
     Destination,
@@ -16,6 +17,9 @@ from shelters.models import (
     StayMode,
 )
 from shelters.services import PersonData
+
+# A household checked in together, or registered at once: a large family, never thousands.
+MAX_MEMBERS = 100
 
 
 class ShelterSerializer(serializers.ModelSerializer):
@@ -125,7 +129,7 @@ class EvacueeListSerializer(EvacueeSerializer):
 class PersonInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     name_kana = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    birth_date = serializers.DateField(required=False, allow_null=True, default=None)
+    birth_date = limits.bounded_date_field(required=False, allow_null=True, default=None)
     sex = serializers.ChoiceField(choices=Sex.choices, required=False, default=Sex.UNKNOWN)
     address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
@@ -152,7 +156,7 @@ class EvacueeUpdateInput(PersonInput):
 
 
 class HouseholdInput(serializers.Serializer):
-    members = PersonInput(many=True, allow_empty=False)
+    members = PersonInput(many=True, allow_empty=False, max_length=MAX_MEMBERS)
 
     def to_members(self) -> list[PersonData]:
         return [PersonData(**member) for member in self.validated_data["members"]]
@@ -201,9 +205,9 @@ class StaySerializer(serializers.ModelSerializer):
 
 
 class CheckInInput(serializers.Serializer):
-    shelter = serializers.IntegerField()
-    evacuees = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    household = serializers.IntegerField(required=False, allow_null=True, default=None)
+    shelter = limits.id_field()
+    evacuees = serializers.ListField(child=limits.id_field(), required=False, default=list, max_length=MAX_MEMBERS)
+    household = limits.id_field(required=False, allow_null=True, default=None)
     mode = serializers.ChoiceField(choices=StayMode.choices, required=False, default=StayMode.INSIDE)
     idempotency_key = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     lookup = serializers.CharField(
@@ -228,5 +232,5 @@ class CheckOutInput(serializers.Serializer):
 
 
 class TransferInput(serializers.Serializer):
-    to_shelter = serializers.IntegerField()
+    to_shelter = limits.id_field()
     mode = serializers.ChoiceField(choices=StayMode.choices, required=False, allow_null=True, default=None)

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from access import figures, people, policy
+from common import limits
 from common.errors import ApplicationError
 from common.permissions import role_required
 from common.redirects import redirect_to_next
@@ -137,7 +138,7 @@ def desk(request, shelter_id: int):
 @role_required
 def desk_check_in(request, shelter_id: int):
     shelter = _operated_shelter(request, shelter_id)
-    requested = [int(v) for v in request.POST.getlist("evacuees") if v.isdigit()]
+    requested = [int(v) for v in request.POST.getlist("evacuees") if limits.is_id(v)]
     back = reverse("shelters:desk", args=[shelter.pk])
     try:
         # The desk's search travels with the form: people who stay nowhere were found by it.

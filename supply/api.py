@@ -3,6 +3,7 @@ and the stock; HQ and officials read the supply board. Thin views over services 
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from access import people, policy
 from access import supply_requests as request_access
+from common import limits
 from common.permissions import HasRole
 from shelters.models import Shelter
 from supply import selectors, services
@@ -41,7 +43,7 @@ class RequestSerializer(serializers.ModelSerializer):
     item_name = serializers.CharField(source="item.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
-    promised_at = serializers.DateTimeField(source="task.promised_at", read_only=True, default=None)
+    promised_at = serializers.DateTimeField(source="task.promised_at", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Request
@@ -66,11 +68,11 @@ class RequestSerializer(serializers.ModelSerializer):
 
 
 class RequestInput(serializers.Serializer):
-    shelter = serializers.IntegerField()
+    shelter = limits.id_field()
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
-    quantity = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    quantity = limits.quantity_field(min_value=1, required=False, allow_null=True, default=None)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
-    evacuee = serializers.IntegerField(required=False, allow_null=True, default=None)
+    evacuee = limits.id_field(required=False, allow_null=True, default=None)
     detail = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
@@ -81,12 +83,11 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = RequestSerializer
     queryset = Request.objects.none()  # for the schema only
 
-    @extend_schema(parameters=[OpenApiParameter("shelter", int, required=False)])
+    @extend_schema(parameters=[OpenApiParameter("shelter", limits.ID_SCHEMA, required=False)])
     def list(self, request, *args, **kwargs):
-        shelter = request.query_params.get("shelter")
         page = request_access.supply_requests_for_list(
             user=request.user,
-            shelter_id=int(shelter) if shelter and shelter.isdigit() else None,
+            shelter_id=limits.id_param(request, "shelter"),
             paginate=self.paginate_queryset,
             purpose="api.supply_request_list",
         )
@@ -98,6 +99,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def _request(self, pk, *, purpose: str) -> Request:
         return request_access.access_supply_request_by_id(self.request.user, pk, purpose=purpose)
 
+    @extend_schema(request=RequestInput, responses={201: RequestSerializer})
     def create(self, request):
         data = RequestInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -119,6 +121,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return Response(RequestSerializer(created).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses=RequestSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         supply_request = self._request(pk, purpose="api.supply_request_cancel")
@@ -158,7 +161,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class ReceiveInput(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=0)
+    quantity = limits.quantity_field()
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -167,10 +170,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):
         queryset = selectors.tasks_visible_to(self.request.user).order_by("promised_at", "id")
-        shelter = self.request.query_params.get("shelter")
-        if shelter and shelter.isdigit():
-            queryset = queryset.filter(shelter_id=int(shelter))
-        return queryset
+        shelter_id = limits.id_param(self.request, "shelter")
+        return queryset if shelter_id is None else queryset.filter(shelter_id=shelter_id)
 
     def _step(self, service):
         task = self.get_object()
@@ -179,18 +180,26 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         service(task_id=task.pk, actor=self.request.user)
         return Response(TaskSerializer(self.get_queryset().get(pk=task.pk)).data)
 
+    @extend_schema(parameters=[OpenApiParameter("shelter", limits.ID_SCHEMA, required=False)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"], url_path="dispatch")
     def dispatch_task(self, request, pk=None):
         return self._step(services.supply_task_dispatch)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def deliver(self, request, pk=None):
         return self._step(services.supply_task_deliver)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._step(services.supply_task_cancel)
 
+    @extend_schema(request=ReceiveInput)
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
         task = self.get_object()
@@ -205,13 +214,21 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class StockAdjustInput(serializers.Serializer):
     depot = serializers.PrimaryKeyRelatedField(queryset=Depot.objects.all())
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
-    change = serializers.IntegerField()
+    change = limits.signed_quantity_field()
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class StockSerializer(serializers.Serializer):
+    depot = serializers.IntegerField()
+    item = serializers.CharField()
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
 
 
 class StockAdjustView(APIView):
     permission_classes = [HasRole, RunsSupplies]
 
+    @extend_schema(request=StockAdjustInput, responses=StockSerializer)
     def post(self, request):
         data = StockAdjustInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -231,5 +248,6 @@ class StockAdjustView(APIView):
 class SupplyBoardView(APIView):
     permission_classes = [HasRole, WatchesSupplies]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(selectors.supply_board())

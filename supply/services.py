@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from common.audit import audit_record
 from common.errors import ApplicationError
+from common.limits import INT32_MAX
 from notifications.models import NotificationKind
 from notifications.services import notification_create
 from realtime import broadcast
@@ -514,6 +515,10 @@ def stock_adjust(*, depot_id: int, item_id: int, change: int, actor: User | None
     if new_on_hand < 0:
         raise ApplicationError(
             _("The depot holds only %(count)s.") % {"count": stock.on_hand}, field="change", code="negative_stock"
+        )
+    if new_on_hand > INT32_MAX:
+        raise ApplicationError(
+            _("A depot holds at most %(count)s of an item.") % {"count": INT32_MAX}, field="change", code="too_much"
         )
     released = 0
     if stock.reserved > new_on_hand:

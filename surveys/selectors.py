@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from access import figures
+from common import limits
 from supply.models import Item
 from surveys.builtin import SURVEY_CODE
 from surveys.models import SurveyVersion
@@ -27,7 +28,7 @@ def current_version(*, survey_code: str = SURVEY_CODE) -> SurveyVersion | None:
 
 def answerable_version(*, version_id, survey_code: str = SURVEY_CODE) -> SurveyVersion | None:
     """The version a form was rendered with (it may have stopped being current since), or None."""
-    if not str(version_id).isdigit():
+    if not limits.is_id(str(version_id)):
         return None
     return SurveyVersion.objects.select_related("survey").filter(survey__code=survey_code, pk=version_id).first()
 

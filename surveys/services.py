@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from common.audit import audit_record
 from common.changes import refuse_unknown_fields, row_save
 from common.errors import ApplicationError
+from common.limits import INT32_MAX
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
 from supply.services import NeedLine, requests_from_survey
 from surveys import events, scoring
@@ -100,8 +101,11 @@ def _clean_value(question: Question, value, choice_values: set[str]):
         low = question.min_value if question.min_value is not None else 0
         if number < low:
             raise ValueError(_("Enter %(low)s or more.") % {"low": low})
-        if question.max_value is not None and number > question.max_value:
-            raise ValueError(_("Enter %(high)s or less.") % {"high": question.max_value})
+        # Without a maximum of its own, a number still fits the int32 column it may end up in
+        # (a supply request's quantity).
+        high = question.max_value if question.max_value is not None else INT32_MAX
+        if number > high:
+            raise ValueError(_("Enter %(high)s or less.") % {"high": high})
         return number
     text = str(value).strip()
     if len(text) > MAX_TEXT_LENGTH:

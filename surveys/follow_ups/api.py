@@ -14,6 +14,7 @@ from rest_framework.routers import SimpleRouter
 
 from access import follow_ups as follow_up_access
 from access import policy
+from common import limits
 from common.permissions import HasRole
 from surveys import scoring
 from surveys.follow_ups import services
@@ -31,7 +32,8 @@ class FollowUpChangeSerializer(serializers.ModelSerializer):
     # Plain strings: the states' choices are described once, on FollowUp.state.
     from_state = serializers.CharField()
     to_state = serializers.CharField()
-    changed_by = serializers.CharField(source="changed_by.username", default=None)
+    # None when the system made the change (a distressed answer opening the case), not a person.
+    changed_by = serializers.CharField(source="changed_by.username", default=None, allow_null=True)
 
     class Meta:
         model = FollowUpChange
@@ -75,15 +77,6 @@ class FollowUpStateInput(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-def _int_param(request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        return None
-    if not value.isdigit():
-        raise ValidationError({name: [_("Enter a whole number.")]})
-    return int(value)
-
-
 class FollowUpViewSet(viewsets.GenericViewSet):
     """Residents whose K6 was 13 or more. `?shelter=<id>&state=open|all|new|contacted|referred|closed`."""
 
@@ -93,7 +86,7 @@ class FollowUpViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("shelter", int, required=False),
+            OpenApiParameter("shelter", limits.ID_SCHEMA, required=False),
             OpenApiParameter("state", str, required=False, enum=STATE_FILTERS),
         ]
     )
@@ -103,7 +96,7 @@ class FollowUpViewSet(viewsets.GenericViewSet):
             raise ValidationError({"state": [_("Unknown state.")]})
         page = follow_up_access.follow_ups_for_list(
             user=request.user,
-            shelter_id=_int_param(request, "shelter"),
+            shelter_id=limits.id_param(request, "shelter"),
             state=state,
             paginate=self.paginate_queryset,
             purpose="api.follow_up_list",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from access import policy
+from common import limits
 from common.permissions import role_required
 from common.spreadsheets import csv_write
 from shelters.models import Shelter
@@ -26,8 +27,19 @@ MAX_DAYS = 366
 
 
 class ReportFilterForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Bounded: a year-1 end date overflowed the date arithmetic below (a 500).
+    start = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=limits.date_validators(),
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=limits.date_validators(),
+    )
 
     def clean(self):
         data = super().clean()
@@ -46,7 +58,7 @@ def _filters(request) -> tuple[ReportFilterForm, ReportFilter | None]:
     """The filters asked for, or (form with errors, None). A shelter out of the user's scope is a 403."""
     form = ReportFilterForm(request.GET or None)
     raw_ids = request.GET.getlist("shelter")
-    if any(not value.isdigit() for value in raw_ids):
+    if any(not limits.is_id(value) for value in raw_ids):
         form.is_valid()
         form.add_error(None, _("Unknown shelter."))
         return form, None

@@ -1,0 +1,40 @@
+"""The OpenAPI schema documents the errors every operation can answer, all in the one shape of
+common/errors.py (a drf-spectacular postprocessing hook, named in SPECTACULAR_SETTINGS)."""
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            },
+            "required": ["code", "message", "fields"],
+        }
+    },
+    "required": ["error"],
+}
+
+# Any operation: bad input (a NUL character, a bound), not signed in, refused, not found (or not
+# visible), throttled. With a body: too large.
+ERRORS = {
+    "400": "Invalid input; `fields` names each field and what is wrong with it.",
+    "401": "Not signed in.",
+    "403": "Signed in, but not allowed.",
+    "404": "Not found, or not visible to this user.",
+    "429": "Too many requests.",
+}
+BODY_ERRORS = {"413": "The request is too large."}
+
+
+def document_errors(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            errors = ERRORS | (BODY_ERRORS if "requestBody" in operation else {})
+            for status, description in errors.items():
+                operation["responses"].setdefault(status, {"description": description, "content": reference})
+    return result

@@ -18,7 +18,10 @@ from common.limits import MAX_JSON_DEPTH, NUL_MESSAGE
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-_DEPTH_MESSAGE = _("Nested too deeply (at most %(depth)d levels).") % {"depth": MAX_JSON_DEPTH}
+
+
+def _too_deep() -> str:
+    return _("Nested too deeply (at most %(depth)d levels).") % {"depth": MAX_JSON_DEPTH}
 
 
 class Refused(Exception):
@@ -39,7 +42,7 @@ def _check_query(querydict) -> None:
 def _check_json(value, path: str = "", depth: int = 0) -> None:
     """Walk a parsed JSON body; `path` names a field as the API's errors do (`members[0].name`)."""
     if depth > MAX_JSON_DEPTH:
-        raise Refused(path or "body", _DEPTH_MESSAGE)
+        raise Refused(path or "body", _too_deep())
     if isinstance(value, str):
         if "\x00" in value:
             raise Refused(path or "body", NUL_MESSAGE)
@@ -63,7 +66,7 @@ def _check_body(request) -> None:
         try:
             body = json.loads(request.body)
         except RecursionError:
-            raise Refused("body", _DEPTH_MESSAGE) from None
+            raise Refused("body", _too_deep()) from None
         except ValueError:
             return  # not JSON: the view's parser says so in its own words
         _check_json(body)

@@ -44,13 +44,30 @@ def error_body(code: str, message, fields: dict[str, list[str]] | None = None) -
     return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
 
-def _flatten(detail) -> dict[str, list[str]]:
+def _child(prefix: str, key) -> str:
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as one level, named as a client writes the field: `members[1].name`.
+
+    A list serializer's errors come as a list with one entry per item (empty for the valid ones)
+    or a dict keyed by the item's index; a nested serializer's as a dict.
+    """
     if isinstance(detail, dict):
-        return {
-            str(key): [str(item) for item in (value if isinstance(value, list) else [value])]
-            for key, value in detail.items()
-        }
-    return {}
+        fields: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            fields.update(_flatten(value, _child(prefix, key)))
+        return fields
+    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        fields = {}
+        for index, item in enumerate(detail):
+            fields.update(_flatten(item, _child(prefix, index)) if item else {})
+        return fields
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or "non_field_errors": [str(message) for message in messages]}
 
 
 def api_exception_handler(exc, context):

@@ -36,7 +36,7 @@ def _json(body) -> dict:
 # name: (who, method, url(world, depot), request options(world, depot), field the refusal names)
 API_INPUTS = {
     "limit beyond bigint": ("hq", "get", lambda w, d: f"/api/shelters/?limit={BEYOND_BIGINT}", None, "limit"),
-    "offset beyond bigint": ("hq", "get", lambda w, d: f"/api/evacuees/?offset={BEYOND_BIGINT}", None, "offset"),
+    "offset beyond bigint": ("hq", "get", lambda w, d: f"/api/shelters/?offset={BEYOND_BIGINT}", None, "offset"),
     "NUL in the people search": ("hq", "get", lambda w, d: "/api/evacuees/?search=%E8%8A%B1%00", None, "search"),
     "NUL in a JSON key": (
         "hq",
@@ -119,6 +119,15 @@ def test_a_hostile_api_input_is_a_400_naming_the_field(name, api_as, people, wor
     assert set(error) == {"code", "message", "fields"}
     assert field in error["fields"], error
     assert error["message"] and error["fields"][field]
+
+
+def test_a_nested_field_at_fault_is_named_as_the_client_wrote_it(api_as, hq):
+    members = [{"name": "避難 一郎"}, {"name": "x" * 101}]
+
+    response = api_as(hq).post("/api/households/", {"members": members}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["members[1].name"]
 
 
 def _survey_post(world) -> dict:

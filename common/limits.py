@@ -75,10 +75,14 @@ def id_param(request, name: str) -> int | None:
     return int(value)
 
 
-def text_param(request, name: str, *, max_length: int = SEARCH_MAX_LENGTH) -> str:
-    """An optional text in the query string (`?q=`), at most `max_length` characters."""
-    value = request.query_params.get(name, "")
+def text_within(value: str, *, name: str, max_length: int) -> str:
+    """The text, or a 400 naming `name` when it is longer than `max_length` characters."""
     if len(value) > max_length:
         message = _("Ensure this field has no more than %(max)d characters.") % {"max": max_length}
         raise serializers.ValidationError({name: [message]})
     return value
+
+
+def text_param(request, name: str, *, max_length: int = SEARCH_MAX_LENGTH) -> str:
+    """An optional text in the query string (`?q=`), at most `max_length` characters."""
+    return text_within(request.query_params.get(name, ""), name=name, max_length=max_length)

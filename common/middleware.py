@@ -11,6 +11,7 @@
 import json
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 
 from common.error_pages import refusal
@@ -89,6 +90,8 @@ class HostileInputMiddleware:
             )
         except (RequestDataTooBig, TooManyFieldsSent):
             return refusal(request, 413)
+        except MultiPartParserError:
+            return refusal(request, 400)  # a form without a boundary, or broken: no field to name
         response = self.get_response(request)
         if response.status_code >= 400 and not response.streaming and not response.content:
             shaped = refusal(request, response.status_code)

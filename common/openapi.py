@@ -18,7 +18,7 @@ ERROR_SCHEMA = {
 }
 
 # Any operation: bad input (a NUL character, a bound), not signed in, refused, not found (or not
-# visible), throttled. With a body: too large.
+# visible), throttled. A write: in conflict with the current state. With a body: too large.
 ERRORS = {
     "400": "Invalid input; `fields` names each field and what is wrong with it.",
     "401": "Not signed in.",
@@ -26,6 +26,7 @@ ERRORS = {
     "404": "Not found, or not visible to this user.",
     "429": "Too many requests.",
 }
+WRITE_ERRORS = {"409": "In conflict with the current state (for example: already staying at a shelter)."}
 BODY_ERRORS = {"413": "The request is too large."}
 
 
@@ -33,8 +34,9 @@ def document_errors(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path in result.get("paths", {}).values():
-        for operation in path.values():
-            errors = ERRORS | (BODY_ERRORS if "requestBody" in operation else {})
+        for method, operation in path.items():
+            errors = ERRORS | (WRITE_ERRORS if method != "get" else {})
+            errors |= BODY_ERRORS if "requestBody" in operation else {}
             for status, description in errors.items():
                 operation["responses"].setdefault(status, {"description": description, "content": reference})
     return result

@@ -293,10 +293,7 @@ IDEMPOTENCY_KEY_LENGTH = CheckIn._meta.get_field("idempotency_key").max_length
 
 def _idempotency_key(request) -> str:
     key = request.headers.get("Idempotency-Key", "")
-    if len(key) > IDEMPOTENCY_KEY_LENGTH:
-        message = _("Ensure this field has no more than %(max)d characters.") % {"max": IDEMPOTENCY_KEY_LENGTH}
-        raise ValidationError({"Idempotency-Key": [message]})
-    return key
+    return limits.text_within(key, name="Idempotency-Key", max_length=IDEMPOTENCY_KEY_LENGTH)
 
 
 class CheckInViewSet(viewsets.GenericViewSet):

@@ -47,6 +47,11 @@ def permission_denied(request, exception=None, template_name=None):
     return refusal(request, 403)
 
 
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent from a stale page or another site."""
+    return refusal(request, 403, message=_("This form has expired. Reload the page and send it again."))
+
+
 def page_not_found(request, exception=None, template_name=None):
     return refusal(request, 404)
 

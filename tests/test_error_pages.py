@@ -85,6 +85,13 @@ def test_a_method_a_page_does_not_take_is_a_405_page(as_user, hq, shelter_a):
     assert response["Allow"] == "POST"
 
 
+def test_a_form_without_its_csrf_token_is_a_403_page_in_the_layout(hq):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(hq)
+
+    assert_page(client.post("/shelters/", {"q": "x"}), 403, "403")
+
+
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_a_form_too_large_is_a_413_page(as_user, hq):
     assert_page(as_user(hq).post("/shelters/", {"q": "x" * 2000}), 413, "413")

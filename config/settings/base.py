@@ -67,6 +67,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Errors in the one shape (the others are handler400/403/404/500 in config/urls.py).
+CSRF_FAILURE_VIEW = "common.error_pages.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

@@ -565,9 +565,9 @@ async def main():
     for index in range(len(args["people"])):
         await asyncio.sleep(max(0.0, base + index / args["rate"] - loop.time()))
         committed_at = time.time() * 1000
-        seq = sequences.next(broadcast.CITY_STREAM)
+        position = sequences.next(broadcast.CITY_STREAM)
         text = broadcast.envelope(
-            event_type="shelter.updated", stream=broadcast.CITY_STREAM, seq=seq, committed_at=committed_at,
+            event_type="shelter.updated", stream=broadcast.CITY_STREAM, position=position, committed_at=committed_at,
             data={{"shelters": [states[index % len(states)]]}},
         )
         await layer.group_send(

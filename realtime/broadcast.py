@@ -3,10 +3,13 @@
 A stream is what one kind of dashboard listens to: `city` (every shelter, figures only) and
 `shelter.<id>` (one shelter). Each event is an envelope
 
-    {"type": "shelter.updated", "stream": "city", "seq": 42, "committed_at": 1732456789123.4, "data": {...}}
+    {"type": "shelter.updated", "stream": "city", "epoch": "9f2c…", "seq": 42,
+     "committed_at": 1732456789123.4, "data": {...}}
 
 `seq` counts up by one per stream across every process (a Redis counter), so a client that sees a
-gap knows it missed something and asks for a fresh snapshot. `committed_at` is the wall-clock time
+gap knows it missed something and asks for a fresh snapshot. `epoch` names the counter: when Redis
+loses it (restarted empty), numbers start again at 1 under a new epoch, and a client that sees
+another epoch than its snapshot's asks for a fresh one too. `committed_at` is the wall-clock time
 (ms) at which the transaction committed, so clients and benchmarks can measure delivery latency.
 """
 
@@ -15,9 +18,11 @@ import itertools
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from collections import defaultdict
+from typing import NamedTuple
 
 import redis
 from asgiref.sync import async_to_sync
@@ -36,37 +41,82 @@ def shelter_stream(shelter_id: int) -> str:
     return f"shelter.{shelter_id}"
 
 
-# --- Sequence numbers ---------------------------------------------------------------------------
+# --- Sequence numbers and epochs ----------------------------------------------------------------
+
+
+class Position(NamedTuple):
+    """Where a stream is: its epoch, and the number of its last event in that epoch."""
+
+    epoch: str
+    seq: int
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(8)
 
 
 class _LocalSequences:
-    """In-process counters for the in-memory channel layer of unit tests (one process only)."""
+    """In-process counters for the in-memory channel layer of unit tests (one process only).
+
+    Their epoch is this object's: a new process (a new counter from 1) is a new epoch.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
+        self._epoch = new_epoch()
         self._counters: dict[str, itertools.count] = defaultdict(lambda: itertools.count(1))
         self._current: dict[str, int] = defaultdict(int)
 
-    def next(self, stream: str) -> int:
+    def next(self, stream: str) -> Position:
         with self._lock:
             value = next(self._counters[stream])
             self._current[stream] = value
-            return value
+            return Position(self._epoch, value)
 
-    def current(self, stream: str) -> int:
-        return self._current[stream]
+    def positions(self, streams: list[str]) -> dict[str, Position]:
+        return {stream: Position(self._epoch, self._current[stream]) for stream in streams}
 
 
 class _RedisSequences:
+    """One Redis hash per stream holds its counter and its epoch, so they are lost together.
+
+    A Redis restarted empty (or a key evicted) loses the counter: the next number is 1 again, and
+    the first process to touch the stream writes a new epoch beside it (HSETNX), so clients that
+    hold higher numbers of the old epoch know to load a fresh snapshot. Each read or increment is
+    one MULTI/EXEC, so an epoch and a number always belong together.
+    """
+
     def __init__(self, url: str, prefix: str):
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = prefix
 
-    def next(self, stream: str) -> int:
-        return int(self._client.incr(f"{self._prefix}:seq:{stream}"))
+    def _key(self, stream: str) -> str:
+        return f"{self._prefix}:stream:{stream}"
 
-    def current(self, stream: str) -> int:
-        return int(self._client.get(f"{self._prefix}:seq:{stream}") or 0)
+    def next(self, stream: str) -> Position:
+        key = self._key(stream)
+        with self._client.pipeline(transaction=True) as pipeline:
+            pipeline.hsetnx(key, "epoch", new_epoch())
+            pipeline.hincrby(key, "seq", 1)
+            pipeline.hget(key, "epoch")
+            _created, seq, epoch = pipeline.execute()
+        return Position(epoch.decode(), int(seq))
+
+    def positions(self, streams: list[str]) -> dict[str, Position]:
+        """Each stream's position now, in one round trip; a stream never counted is at 0."""
+        with self._client.pipeline(transaction=True) as pipeline:
+            for stream in streams:
+                pipeline.hsetnx(self._key(stream), "epoch", new_epoch())
+                pipeline.hmget(self._key(stream), "epoch", "seq")
+            replies = pipeline.execute()[1::2]
+        return {
+            stream: Position(epoch.decode(), int(seq or 0))
+            for stream, (epoch, seq) in zip(streams, replies, strict=True)
+        }
+
+
+def stream_position(stream: str) -> Position:
+    return sequences().positions([stream])[stream]
 
 
 _sequences = None
@@ -87,9 +137,17 @@ def sequences():
 # --- Sending ------------------------------------------------------------------------------------
 
 
-def envelope(*, event_type: str, stream: str, seq: int, committed_at: float, data: dict) -> str:
+def envelope(*, event_type: str, stream: str, position: Position, committed_at: float, data: dict) -> str:
+    """The event as every client gets it (its schema: catalogue.Envelope)."""
     return json.dumps(
-        {"type": event_type, "stream": stream, "seq": seq, "committed_at": committed_at, "data": data},
+        {
+            "type": event_type,
+            "stream": stream,
+            "epoch": position.epoch,
+            "seq": position.seq,
+            "committed_at": committed_at,
+            "data": data,
+        },
         cls=DjangoJSONEncoder,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -159,8 +217,10 @@ def send(*, event_type: str, streams: list[str], data: dict, committed_at: float
     layer = get_channel_layer()
     for stream in streams:
         try:
-            seq = sequences().next(stream)
-            text = envelope(event_type=event_type, stream=stream, seq=seq, committed_at=committed_at, data=data)
+            position = sequences().next(stream)
+            text = envelope(
+                event_type=event_type, stream=stream, position=position, committed_at=committed_at, data=data
+            )
             _group_send(layer, group_name(stream), layer_message(event_type=event_type, text=text))
         except Exception:
             logger.exception("Could not send %s to stream %s", event_type, stream)

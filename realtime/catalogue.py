@@ -12,18 +12,56 @@ against its schema as the client will read it (after JSON encoding): an unregist
 missing or unknown key, a wrong type, or a stream the type is not declared for raises
 `InvalidEvent`. Violations are also kept in `violations`, so a test fails even where a caller
 swallowed the error (tests/conftest.py).
+
+The frames around the events have their schemas here too (`FRAMES`): each event travels in an
+`Envelope`, a socket starts with a `Snapshot`, and hears a `Heartbeat` every few seconds.
 """
 
 import json
 import types
 import typing
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.core.serializers.json import DjangoJSONEncoder
 
 
 class InvalidEvent(Exception):
     pass
+
+
+class Envelope(TypedDict):
+    """An event as a client gets it (realtime/broadcast.py); `data` follows the type's own schema."""
+
+    type: str
+    stream: str
+    epoch: str  # names the stream's counter: another epoch means numbers started again
+    seq: int  # one more than the stream's previous event in this epoch
+    committed_at: float  # ms since the epoch (Unix), when the transaction committed
+    data: typing.Any
+
+
+class Snapshot(TypedDict):
+    """The first frame on a socket, and the answer to `{"action": "resync"}` (realtime/consumers.py)."""
+
+    type: typing.Literal["snapshot"]
+    stream: str
+    epoch: str
+    seq: int  # events up to this number (in this epoch) are in `data`
+    heartbeat_seconds: int  # how often a heartbeat comes: the client's measure of "stale"
+    data: typing.Any
+
+
+class Heartbeat(TypedDict):
+    """Where the stream is, sent through Redis to every socket every few seconds (realtime/hub.py)."""
+
+    type: typing.Literal["heartbeat"]
+    stream: str
+    epoch: str
+    seq: int  # the stream's last number: a client that has not seen it yet missed an event
+
+
+FRAMES = {"envelope": Envelope, "snapshot": Snapshot, "heartbeat": Heartbeat}
 
 
 @dataclass(frozen=True)
@@ -73,6 +111,11 @@ def check(*, event_type: str, streams: list[str], data) -> None:
     except InvalidEvent as error:
         violations.append(str(error))
         raise
+
+
+def check_frame(kind: str, text: str) -> None:
+    """Raise InvalidEvent unless `text` is a frame of that kind (a key of FRAMES), as sent."""
+    validate(FRAMES[kind], json.loads(text), path=kind)
 
 
 def validate(expected, value, *, path: str, event_type: str = "") -> None:

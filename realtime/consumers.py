@@ -2,8 +2,9 @@
 
 On connect a socket is checked against its stream kind's `can_join`, joins its stream (through
 the process's hub, see realtime/hub.py) and gets a snapshot; then it receives every event of the
-stream, already serialized once by the sender, alone or in a `batch` frame. The client asks for a
-fresh snapshot (`{"action": "resync"}`) when it sees a gap in `seq`.
+stream, already serialized once by the sender, alone or in a `batch` frame, and a heartbeat every
+few seconds (realtime/hub.py). The client asks for a fresh snapshot (`{"action": "resync"}`) when
+it sees a gap in `seq`, another `epoch` than its snapshot's, or hears nothing for a while.
 
 Rights are not checked once only. Each socket is known to its process by its user, and every
 process listens to the `control` stream: when a user's rights may have changed (logout,
@@ -47,8 +48,16 @@ NAMED_LIST_DELAY = 0.5  # seconds: a burst of events refreshes a manager's named
 NO_CHANNEL_LAYER = "dashboard-sockets-use-the-hub"
 
 
-def snapshot_message(*, stream: str, data: dict, seq: int) -> dict:
-    return {"type": "snapshot", "stream": stream, "seq": seq, "data": data}
+def snapshot_message(*, stream: str, data: dict, position: broadcast.Position) -> dict:
+    """The snapshot frame (catalogue.Snapshot): the data, where the stream was, the heartbeat's pace."""
+    return {
+        "type": "snapshot",
+        "stream": stream,
+        "epoch": position.epoch,
+        "seq": position.seq,
+        "heartbeat_seconds": settings.REALTIME_HEARTBEAT_SECONDS,
+        "data": data,
+    }
 
 
 def _dumps(message: dict) -> str:
@@ -211,9 +220,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 return code, None
         # The sequence number is read before the data, so anything the snapshot might have missed
         # arrives afterwards with a higher number (and shelter versions make repeats harmless).
-        seq = broadcast.sequences().current(self.stream)
+        position = broadcast.stream_position(self.stream)
         data = self.kind.snapshot_data(self.user, self.key)
-        return None, snapshot_message(stream=self.stream, data=data, seq=seq)
+        return None, snapshot_message(stream=self.stream, data=data, position=position)
 
     def _send_list_soon(self, named_list: streams.NamedList) -> None:
         tasks = self._list_tasks = self._list_tasks or {}

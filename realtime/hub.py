@@ -10,19 +10,38 @@ number of frames adapts to the load without a timer adding latency when the load
 
 A flush builds the frame once and writes its bytes to every daphne socket without leaving the
 loop (realtime/wire.py); only sockets that cannot take it that way go through the ASGI send.
+
+Every few seconds (settings.REALTIME_HEARTBEAT_SECONDS) one timer per process reads where each of
+its streams is (epoch and last number, one Redis round trip for all) and publishes a heartbeat to
+each stream's own channel, so it comes back through the same Redis subscription as the events and
+reaches the sockets in order with them. A page that hears no heartbeat for a while says it is stale;
+one that hears an epoch or a number it has not seen asks for a fresh snapshot. While Redis is gone
+or frozen there is no heartbeat, which is the point: the pages say so. See docs/realtime.md.
 """
 
 import asyncio
+import json
 import logging
 import weakref
 from collections import defaultdict
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
+from realtime import broadcast
 from realtime.broadcast import group_name
 from realtime.wire import Frame
 
 logger = logging.getLogger(__name__)
+
+HEARTBEAT = "heartbeat"
+HEARTBEAT_TIMEOUT = 2.0  # seconds: a heartbeat that cannot go out by then is skipped, not queued
+
+
+def heartbeat_frame(stream: str, position: broadcast.Position) -> str:
+    """The heartbeat a socket gets (catalogue.Heartbeat)."""
+    message = {"type": HEARTBEAT, "stream": stream, "epoch": position.epoch, "seq": position.seq}
+    return json.dumps(message, separators=(",", ":"))
 
 
 class StreamFrame(Frame):
@@ -51,6 +70,9 @@ class StreamHub:
         self.types: dict[str, set[str]] = defaultdict(set)
         self.flush_scheduled: set[str] = set()
         self.slow_deliveries: dict[str, asyncio.Future] = {}
+        self.channels: dict[str, str] = {}  # stream -> the channel its pump receives on
+        self.heartbeat: asyncio.Task | None = None
+        self.heartbeat_failing = False
 
     async def join(self, stream: str, consumer) -> None:
         """Add a socket; returns once the process is subscribed, so its snapshot misses nothing."""
@@ -59,6 +81,8 @@ class StreamHub:
             # Registered before any await, so sockets connecting at the same moment share one pump.
             self.subscribed[stream] = asyncio.get_running_loop().create_future()
             self.pumps[stream] = asyncio.ensure_future(self._pump(stream))
+        if self.heartbeat is None:
+            self.heartbeat = asyncio.ensure_future(self._beat_forever())
         await asyncio.shield(self.subscribed[stream])
 
     def leave(self, stream: str, consumer) -> None:
@@ -74,6 +98,7 @@ class StreamHub:
             del self.pumps[stream]
             subscribed.set_exception(error)
             return
+        self.channels[stream] = channel
         subscribed.set_result(None)
         while True:
             try:
@@ -87,6 +112,41 @@ class StreamHub:
             self.buffers[stream].append(message["text"])
             self.types[stream].add(message["event"])
             self._schedule_flush(stream)
+
+    # --- Heartbeats ------------------------------------------------------------------------------
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(settings.REALTIME_HEARTBEAT_SECONDS)
+            try:
+                await asyncio.wait_for(self.beat(), HEARTBEAT_TIMEOUT)
+            except Exception as error:
+                self._beat_failed(error)
+            else:
+                self._beat_went_out()
+
+    async def beat(self) -> None:
+        """One heartbeat to each stream that has sockets here: where it is, through Redis."""
+        streams = [stream for stream, sockets in self.subscribers.items() if sockets and stream in self.channels]
+        if not streams:
+            return
+        positions = await asyncio.to_thread(broadcast.sequences().positions, streams)
+        for stream in streams:
+            text = heartbeat_frame(stream, positions[stream])
+            await self.layer.send(self.channels[stream], broadcast.layer_message(event_type=HEARTBEAT, text=text))
+
+    def _beat_failed(self, error: Exception) -> None:
+        # Once per outage, not once per beat: the pages already say they are stale.
+        if not self.heartbeat_failing:
+            self.heartbeat_failing = True
+            logger.warning("Live heartbeats stopped (%s): open dashboards will show stale", type(error).__name__)
+
+    def _beat_went_out(self) -> None:
+        if self.heartbeat_failing:
+            self.heartbeat_failing = False
+            logger.warning("Live heartbeats resumed: open dashboards load a fresh snapshot")
+
+    # --- Flushing ---------------------------------------------------------------------------------
 
     def _schedule_flush(self, stream: str) -> None:
         if stream not in self.flush_scheduled:

@@ -6,6 +6,9 @@ from pathlib import Path
 import dj_database_url
 import plotly
 from django.utils.translation import gettext_lazy as _
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -182,10 +185,16 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_PREFIX = env_str("REDIS_PREFIX", "shelter-ops")
 
 # Group fan-out through Redis pub/sub: one PUBLISH per event, whatever the number of dashboards.
+# A command on a connection that a Redis restart closed is tried once more on a new connection:
+# else the first event each process publishes after the restart is lost (the pages would notice,
+# by the heartbeat, and reload their snapshot; this spares them).
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "retry": Retry(NoBackoff(), 1), "retry_on_error": [RedisConnectionError]}],
+            "prefix": REDIS_PREFIX,
+        },
     }
 }
 
@@ -333,3 +342,7 @@ LOGGING = {
 # Check every event sent against its schema in the catalogue (realtime/catalogue.py). On in tests
 # and development (dev.py); off in production, where the tests have done it.
 REALTIME_CHECK_EVENTS = env_bool("REALTIME_CHECK_EVENTS", False)
+
+# Each server process sends every open dashboard socket a heartbeat this often (through Redis, so it
+# proves the whole path); a page that hears nothing for about twice as long says it is stale.
+REALTIME_HEARTBEAT_SECONDS = env_int("REALTIME_HEARTBEAT_SECONDS", 3)

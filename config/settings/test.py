@@ -9,3 +9,5 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Every event the suite sends is checked against the catalogue (tests/conftest.py fails the test).
 REALTIME_CHECK_EVENTS = True
+# No heartbeat frames among the frames a unit test waits for (tests/realtime/test_heartbeat.py sets its own).
+REALTIME_HEARTBEAT_SECONDS = 3600

@@ -90,8 +90,9 @@ def test_events_that_arrive_together_reach_many_sockets_in_one_frame_in_order():
         layer = get_channel_layer()
         [hub_channel] = layer.groups[broadcast.group_name("test-many")]
         for number in range(50):
+            position = broadcast.Position("test-epoch", number + 2)
             text = broadcast.envelope(
-                event_type="test.event", stream="test-many", seq=number + 2, committed_at=0, data={"n": number}
+                event_type="test.event", stream="test-many", position=position, committed_at=0, data={"n": number}
             )
             await layer.send(hub_channel, broadcast.layer_message(event_type="test.event", text=text))
         await asyncio.sleep(0.1)

@@ -26,15 +26,19 @@ class Watcher:
     changes: bool = True  # False where the stream hears of the action but no snapshot shows it
 
 
-def apply(state: dict, message: dict, *, seq: list[int]) -> None:
+def apply(state: dict, message: dict, *, seq: list[int], epoch: str) -> None:
     """One frame as the browser takes it; `seq` is the last number applied (a one-item list)."""
     kind = message["type"]
     if kind == "batch":
         for event in message["events"]:
-            apply(state, event, seq=seq)
+            apply(state, event, seq=seq, epoch=epoch)
+        return
+    if kind == "heartbeat":
         return
     if "seq" in message:
-        # live.js: an event the snapshot already holds is dropped; a gap would bring a resync.
+        # live.js: another epoch would bring a resync; so would a gap; an event the snapshot
+        # already holds is dropped.
+        assert message["epoch"] == epoch, f"epoch {message['epoch']} after a snapshot of epoch {epoch}"
         if message["seq"] <= seq[0]:
             return
         assert message["seq"] == seq[0] + 1, f"a gap before {message['seq']} (last applied {seq[0]})"
@@ -109,7 +113,7 @@ def verify_action(action, *watchers: Watcher) -> list[list[dict]]:
         state = json.loads(json.dumps(snapshot["data"]))
         seq = [snapshot["seq"]]
         for message in messages:
-            apply(state, message, seq=seq)
+            apply(state, message, seq=seq, epoch=snapshot["epoch"])
         if watcher.changes:
             assert comparable(snapshot["data"]) != comparable(fresh["data"]), f"{watcher.path} shows no change"
         assert comparable(state) == comparable(fresh["data"]), f"{watcher.path}: snapshot + events != fresh snapshot"

@@ -10,6 +10,9 @@ def live_labels() -> dict:
         "connecting": _("Connecting…"),
         "reconnecting": _("Reconnecting…"),
         "stale_since": _("Stale since %(time)s"),
+        # Connected, but nothing heard for a while: the figures may be old (static/js/live.js).
+        "stale": _("Updates interrupted"),
+        "offline": _("Offline"),
         "refused": _("Not allowed to watch this stream"),
         "signed_out": _("Signed out: sign in again to watch"),
         "alerts": {

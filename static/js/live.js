@@ -1,24 +1,41 @@
-// The client side of the dashboards' stream protocol (see realtime/consumers.py):
-// a snapshot on connect, then numbered events; a gap that does not fill within a second, or a
-// reconnect, brings a fresh snapshot. Reconnects back off up to 30 s. Shared by the dashboards.
+// The client side of the dashboards' stream protocol (see realtime/consumers.py and hub.py):
+// a snapshot on connect, then numbered events and a heartbeat every few seconds. A gap in the
+// numbers that does not fill within a second, another epoch (the server's counter was lost, as
+// when Redis restarts empty), a reconnect, or news again after a silence bring a fresh snapshot.
+// It says "live" only while it hears the server: after a few seconds without a heartbeat or an
+// event, or while the browser is offline, it says "stale". Reconnects back off up to 30 s.
+// Shared by the dashboards.
 (function () {
   "use strict";
 
   var GAP_WAIT_MS = 1000;
+  var WATCH_MS = 1000;
+  var QUIET_RECONNECT_MS = 30000; // silent this long: the connection is likely dead, open another
 
   function LiveStream(options) {
+    var self = this;
     this.url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + options.path;
     this.options = options;
+    this.epoch = null;
     this.seq = null;
+    this.announced = 0; // the highest number a heartbeat said exists in this epoch
     this.pending = {};
     this.backoff = 500;
     this.liveSince = null;
     this.lostAt = null;
     this.gapTimer = null;
+    this.state = "connecting";
+    this.heardAt = Date.now();
+    this.staleAfterMs = 8000;
+    this.resyncAsked = false;
+    window.addEventListener("offline", function () { self.watch(); });
+    window.addEventListener("online", function () { self.resync(); });
+    setInterval(function () { self.watch(); }, WATCH_MS);
     this.connect();
   }
 
   LiveStream.prototype.status = function (state) {
+    this.state = state;
     if (this.options.onStatus) this.options.onStatus(state, this.lostAt);
   };
 
@@ -26,8 +43,9 @@
     var self = this;
     var socket = new WebSocket(this.url);
     this.socket = socket;
+    this.resyncAsked = false;
     socket.onopen = function () { self.backoff = 500; self.shutOut = null; };
-    socket.onmessage = function (message) { self.receive(JSON.parse(message.data)); };
+    socket.onmessage = function (message) { self.heard(); self.receive(JSON.parse(message.data)); };
     socket.onclose = function (event) {
       if (self.socket !== socket) return;
       self.seq = null;
@@ -47,9 +65,28 @@
   };
 
   LiveStream.prototype.resync = function () {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
-      this.socket.send(JSON.stringify({ action: "resync" }));
+    if (this.resyncAsked || !this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+    this.resyncAsked = true; // one question at a time: the snapshot answers it
+    this.socket.send(JSON.stringify({ action: "resync" }));
+  };
+
+  // Any frame is news from the server. After a silence (or offline) what was missed is unknown:
+  // ask for a fresh snapshot, and stay "stale" until it comes.
+  LiveStream.prototype.heard = function () {
+    this.heardAt = Date.now();
+    if (this.state === "stale" && navigator.onLine !== false) this.resync();
+  };
+
+  // Once a second: "live" turns "stale" when the server has been silent too long or the browser
+  // is offline. A long silence on an open socket closes it, to reconnect.
+  LiveStream.prototype.watch = function () {
+    if (this.state !== "live" && this.state !== "stale") return; // closed: onclose says so
+    var quiet = Date.now() - this.heardAt;
+    if (this.state === "live" && (quiet > this.staleAfterMs || navigator.onLine === false)) {
+      this.lostAt = new Date(Math.min(this.heardAt, Date.now()));
+      this.status("stale");
     }
+    if (quiet > Math.max(QUIET_RECONNECT_MS, 2 * this.staleAfterMs) && this.socket) this.socket.close();
   };
 
   LiveStream.prototype.receive = function (message) {
@@ -58,23 +95,52 @@
       return;
     }
     if (message.type === "snapshot") {
-      this.seq = message.seq;
-      this.pending = {};
-      clearTimeout(this.gapTimer);
-      this.gapTimer = null;
-      this.liveSince = new Date();
-      this.lostAt = null;
-      this.options.onSnapshot(message.data);
-      this.status("live");
-      this.drain();
+      this.snapshot(message);
+      return;
+    }
+    if (message.type === "heartbeat") {
+      this.expect(message);
       return;
     }
     if (typeof message.seq !== "number") {
       if (this.options.onMessage) this.options.onMessage(message);
       return;
     }
-    if (this.seq === null || message.seq <= this.seq) return; // before the snapshot, or already in it
+    if (this.seq === null) return; // before the snapshot
+    if (message.epoch !== this.epoch) { this.resync(); return; } // the numbers started again
+    if (message.seq <= this.seq) return; // already in the snapshot
     this.pending[message.seq] = message;
+    this.drain();
+  };
+
+  LiveStream.prototype.snapshot = function (message) {
+    var pending = this.pending;
+    var sameEpoch = message.epoch === this.epoch;
+    this.epoch = message.epoch;
+    this.seq = message.seq;
+    this.announced = message.seq;
+    this.pending = {};
+    // Events that overtook the snapshot on the wire and are newer than it still count.
+    if (sameEpoch) {
+      for (var seq in pending) if (Number(seq) > message.seq) this.pending[seq] = pending[seq];
+    }
+    clearTimeout(this.gapTimer);
+    this.gapTimer = null;
+    this.resyncAsked = false;
+    if (message.heartbeat_seconds) this.staleAfterMs = (2 * message.heartbeat_seconds + 2) * 1000;
+    this.liveSince = new Date();
+    this.options.onSnapshot(message.data);
+    if (navigator.onLine === false) this.status("stale");
+    else { this.lostAt = null; this.status("live"); }
+    this.drain();
+  };
+
+  // A heartbeat says where the stream is: another epoch, or a number not seen yet, means events
+  // were missed (a gap that does not fill within a second brings a snapshot, as any gap).
+  LiveStream.prototype.expect = function (heartbeat) {
+    if (this.seq === null) return;
+    if (heartbeat.epoch !== this.epoch) { this.resync(); return; }
+    this.announced = Math.max(this.announced, heartbeat.seq);
     this.drain();
   };
 
@@ -86,12 +152,13 @@
       this.seq += 1;
       this.options.onEvent(next.type, next.data, next);
     }
-    var waiting = Object.keys(this.pending).length > 0;
+    var waiting = this.seq !== null && (Object.keys(this.pending).length > 0 || this.announced > this.seq);
     if (waiting && !this.gapTimer) {
-      // Two servers may publish neighbouring numbers out of order: give the gap a moment to fill.
+      // Two servers may publish neighbouring numbers out of order, and a heartbeat may overtake
+      // the event it counts: give the gap a moment to fill.
       this.gapTimer = setTimeout(function () {
         self.gapTimer = null;
-        if (Object.keys(self.pending).length > 0) self.resync();
+        if (Object.keys(self.pending).length > 0 || self.announced > self.seq) self.resync();
       }, GAP_WAIT_MS);
     } else if (!waiting && this.gapTimer) {
       clearTimeout(this.gapTimer);
@@ -120,16 +187,26 @@
     return element ? JSON.parse(element.textContent) : null;
   }
 
+  // The state word, then since when the figures are old; each part wraps as a whole on a phone.
   function showStatus(element, labels) {
+    function show(parts) {
+      element.textContent = "";
+      parts.forEach(function (text, index) {
+        var part = document.createElement("span");
+        part.textContent = index < parts.length - 1 ? text + " ·" : text;
+        element.appendChild(part);
+        if (index < parts.length - 1) element.appendChild(document.createTextNode(" "));
+      });
+    }
     return function (state, lostAt) {
       element.className = "live-status " + state;
-      if (state === "live") element.textContent = labels.live;
-      else if (state === "refused") element.textContent = labels.refused;
-      else if (state === "signed_out") element.textContent = labels.signed_out;
-      else {
-        var time = lostAt ? formatTime(lostAt, { hour: "2-digit", minute: "2-digit" }) : "";
-        element.textContent = labels.reconnecting + " · " + labels.stale_since.replace("%(time)s", time);
-      }
+      var time = lostAt ? formatTime(lostAt, { hour: "2-digit", minute: "2-digit" }) : "";
+      var since = labels.stale_since.replace("%(time)s", time);
+      if (state === "live") show([labels.live]);
+      else if (state === "refused") show([labels.refused]);
+      else if (state === "signed_out") show([labels.signed_out]);
+      else if (state === "stale") show([navigator.onLine === false ? labels.offline : labels.stale, since]);
+      else show([labels.reconnecting, since]);
       element.dataset.state = state;
     };
   }

@@ -120,3 +120,11 @@ def test_each_socket_hears_a_heartbeat_saying_where_its_stream_is():
 def test_every_frame_schema_names_the_epoch_and_the_number():
     for schema in catalogue.FRAMES.values():
         assert {"epoch", "seq", "stream", "type"} <= set(schema.__annotations__)
+
+
+def test_a_heartbeat_pace_below_one_second_stops_the_server_at_start_up():
+    from realtime.apps import heartbeat_pace_check
+
+    with override_settings(REALTIME_HEARTBEAT_SECONDS=0):
+        assert [error.id for error in heartbeat_pace_check(None)] == ["realtime.E001"]
+    assert heartbeat_pace_check(None) == []

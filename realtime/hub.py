@@ -29,7 +29,6 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from realtime import broadcast
-from realtime.broadcast import group_name
 from realtime.wire import Frame
 
 logger = logging.getLogger(__name__)
@@ -92,7 +91,7 @@ class StreamHub:
         subscribed = self.subscribed[stream]
         try:
             channel = await self.layer.new_channel()
-            await self.layer.group_add(group_name(stream), channel)
+            await self.layer.group_add(broadcast.group_name(stream), channel)
         except Exception as error:
             # Let the next socket try again; this one's connect fails and its client reconnects.
             del self.pumps[stream]

@@ -53,8 +53,9 @@ def check_in_one_by_one(desk: Session, shelters: list[int], people: list[int]) -
 
 
 def occupancy_in_database(desk: Session) -> dict[int, int]:
-    shelters = desk.api("GET", "/api/shelters/", params={"limit": 1000}).json()["results"]
-    return {s["id"]: s["occupancy"] for s in shelters}
+    page = desk.api("GET", "/api/shelters/", params={"limit": 500}).json()
+    assert page["next"] is None, "more shelters than one page holds"
+    return {s["id"]: s["occupancy"] for s in page["results"]}
 
 
 def occupancy_on_page(page) -> dict[int, int]:

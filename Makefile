@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup chromium lint format bench-checkin messages clean
+.PHONY: run dev test setup chromium lint format bench-checkin messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ setup: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
-run: setup
-	$(BIN)/python manage.py load_demo
+# `run`: debug off, a secret key of this installation's own (config/settings/local.py). `dev`: the
+# same system with the developer's profile (debug pages, the dev-only key), never on a network
+# others can reach. The sample data goes into the embedded SQLite database only, or into
+# DATABASE_URL's when DEMO=1.
+dev: export DJANGO_SETTINGS_MODULE = config.settings.dev
+run dev: setup
+	$(BIN)/python manage.py load_demo --only-embedded
 	exec $(BIN)/python -m config.launcher
 
 # Browser tests drive Debian's Chromium; install it when it is missing and we can.
@@ -55,5 +60,13 @@ messages:
 bench-checkin: $(STAMP)
 	$(BIN)/python bench/checkin.py
 
+# var/ holds the data: the SQLite database, the secret key, the demo passwords, the backups.
+# Deleted only when asked: CONFIRM=1, or "yes" typed at the question on a terminal.
 clean:
+	@echo "make clean deletes $(VENV)/ and var/, with the data in it:"
+	@ls -A var 2>/dev/null | sed 's|^|  var/|' || true
+	@if [ "$(CONFIRM)" != 1 ]; then \
+	  if [ -t 0 ]; then printf 'Type yes to delete them: '; read answer; else answer=; fi; \
+	  if [ "$$answer" != yes ]; then echo "Nothing deleted (make clean CONFIRM=1 deletes without asking)."; exit 1; fi; \
+	fi
 	rm -rf $(VENV) var

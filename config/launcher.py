@@ -85,7 +85,7 @@ RESTARTABLE = {"worker", "beat"}
 
 
 def main() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     children: list[tuple[str, subprocess.Popen]] = []
 
     url = os.environ.get("REDIS_URL", "")

@@ -14,15 +14,19 @@ when no sample evacuee exists yet. `reset` first removes the sample rows through
 """
 
 import itertools
+import json
 import random
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.instance import instance_secret
 from common.sources import DataSource, sample_data_load, source_rows_remove
 from shelters.models import (
     HAZARD_FIELDS,
@@ -40,7 +44,9 @@ from shelters.models import (
 )
 from shelters.services import PersonData, household_register, shelter_status_change, stay_check_in
 
-DEMO_PASSWORD = "demo-pass-2026"
+# The password the README once published for every demo account. Accounts that still have it get
+# this installation's own passwords at the next load (see demo_passwords).
+PUBLISHED_PASSWORD = "demo-pass-2026"
 MUNICIPALITY_CODE = "072028"
 PREFECTURE = "福島県"
 CITY = "会津若松市"
@@ -238,6 +244,24 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("official", Role.OFFICIAL),
     DemoUser("admin", Role.ADMIN, superuser=True),
 )
+
+
+def demo_passwords() -> dict[str, str]:
+    """Each demo account's password at creation: DEMO_PASSWORD for all of them when it is set (tests,
+    a training session), else passwords generated for this installation on the first load and kept
+    in var/demo-logins.json (mode 0600), so `load_demo` prints the same ones at every start."""
+    if settings.DEMO_PASSWORD:
+        return {demo.username: settings.DEMO_PASSWORD for demo in DEMO_USERS}
+    stored = instance_secret(
+        settings.VAR_DIR / "demo-logins.json",
+        generate=lambda: json.dumps({demo.username: _new_password() for demo in DEMO_USERS}),
+    )
+    return json.loads(stored)
+
+
+def _new_password() -> str:
+    # 72 random bits in three groups someone can read out and type on a tablet.
+    return "-".join(secrets.token_hex(3) for _ in range(3))
 
 # --- Fictional people ----------------------------------------------------------------------------
 
@@ -453,6 +477,8 @@ class DemoSummary:
     outside: int  # open stays at home or in a car, supported by a shelter
     created_people: bool  # False when sample people already existed and were left alone
     users: list[tuple[str, str]] = field(default_factory=list)  # (username, role)
+    # The password each demo account logs in with, None for one its user has changed since.
+    passwords: dict[str, str | None] = field(default_factory=dict)
     managed_shelters: list[str] = field(default_factory=list)
     # What every app's loader counted, by name (e.g. survey_responses, supply_depots).
     counts: dict[str, int] = field(default_factory=dict)
@@ -513,14 +539,15 @@ def _open_shelters(shelters: dict[str, Shelter]) -> None:
 
 
 def _ensure_users(shelters: dict[str, Shelter]) -> None:
+    passwords = demo_passwords()
     for demo in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=demo.username,
             defaults={"role": demo.role, "is_staff": demo.superuser, "is_superuser": demo.superuser},
         )
-        if created:
-            # Only on creation: someone who changed a demo password keeps it.
-            user.set_password(DEMO_PASSWORD)
+        # On creation, or to replace the published password: someone who changed theirs keeps it.
+        if created or user.check_password(PUBLISHED_PASSWORD):
+            user.set_password(passwords[demo.username])
             user.save(update_fields=["password"])
         if demo.manages:
             user.managed_shelters.add(*(shelters[code] for code in demo.manages))
@@ -575,6 +602,14 @@ def _register_and_check_in(shelters: dict[str, Shelter]) -> None:
         )
 
 
+def _passwords_still_valid() -> dict[str, str | None]:
+    users = {user.username: user for user in User.objects.filter(username__in=[d.username for d in DEMO_USERS])}
+    return {
+        username: password if username in users and users[username].check_password(password) else None
+        for username, password in demo_passwords().items()
+    }
+
+
 def _summary(counts: dict[str, int]) -> DemoSummary:
     sample_stays = Stay.objects.filter(evacuee__source=DataSource.SAMPLE, checked_out_at__isnull=True)
     sample_shelters = Shelter.objects.filter(source=DataSource.SAMPLE)
@@ -590,6 +625,7 @@ def _summary(counts: dict[str, int]) -> DemoSummary:
         outside=sample_stays.exclude(mode=StayMode.INSIDE).count(),
         created_people=bool(counts.get("sample_people_created")),
         users=[(demo.username, demo.role) for demo in DEMO_USERS],
+        passwords=_passwords_still_valid(),
         managed_shelters=list(
             Shelter.objects.filter(code__in=MANAGED_SHELTER_CODES).order_by("code").values_list("name", flat=True)
         ),

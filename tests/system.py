@@ -23,7 +23,9 @@ import redis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-DEMO_PASSWORD = "demo-pass-2026"
+# The demo accounts' password in every system a test starts (DEMO_PASSWORD in its environment):
+# `make run` generates one per installation instead, which no test could know.
+DEMO_PASSWORD = f"system-test-{secrets.token_hex(8)}"
 
 
 def free_port() -> int:
@@ -98,6 +100,7 @@ class System:
             "REDIS_PREFIX": self.prefix,
             "VAR_DIR": str(workdir),
             "DEBUG": "1",
+            "DEMO_PASSWORD": DEMO_PASSWORD,
             "PYTHONUNBUFFERED": "1",
         }
         self.manage("migrate", "--noinput")

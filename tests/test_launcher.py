@@ -46,11 +46,12 @@ def test_the_launcher_starts_the_whole_system_with_a_private_redis_and_ctrl_c_st
         **os.environ,
         "VAR_DIR": str(tmp_path),
         "PORT": str(port),
-        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
         # Nothing listens on port 9: the launcher must fall back to its own Redis.
         "REDIS_URL": "redis://127.0.0.1:9/0",
     }
-    env.pop("DATABASE_URL", None)
+    # The profile `make run` serves: the launcher's default (config.settings.local).
+    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"):
+        env.pop(name, None)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=BASE_DIR, env=env, check=True, capture_output=True
     )
@@ -68,6 +69,7 @@ def test_the_launcher_starts_the_whole_system_with_a_private_redis_and_ctrl_c_st
         redis_url = re.search(r"private server at (redis://\S+)", log_text(log)).group(1)
         assert redis.Redis.from_url(redis_url).ping()
         assert (tmp_path / "db.sqlite3").exists()
+        assert (tmp_path / "secret_key").exists(), "the profile's secret, generated on first start"
 
         # The worker answers through the private Redis once it says it is ready.
         assert wait_for(lambda: " ready." in log_text(log), timeout=60), log_text(log)

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,60 @@ def run_django_check(settings_module: str, **env) -> subprocess.CompletedProcess
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=environment, capture_output=True, text=True
     )
+
+
+def settings_of_the_default_profile(var_dir: Path) -> dict:
+    """The settings manage.py, daphne, Celery and the launcher use when nothing chooses a profile."""
+    environment = {**os.environ, "VAR_DIR": str(var_dir)}
+    for name in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG"):
+        environment.pop(name, None)
+    code = "import json; from django.conf import settings as s; print(json.dumps([s.SETTINGS_MODULE, s.DEBUG, s.SECRET_KEY]))"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=BASE_DIR, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    module, debug, secret = json.loads(result.stdout.strip().splitlines()[-1])
+    return {"module": module, "debug": debug, "secret": secret}
+
+
+def test_the_profile_make_run_serves_has_debug_off_and_a_secret_of_its_own_that_persists(tmp_path):
+    first = settings_of_the_default_profile(tmp_path / "installation-1")
+    again = settings_of_the_default_profile(tmp_path / "installation-1")
+    other = settings_of_the_default_profile(tmp_path / "installation-2")
+
+    assert first["module"] == "config.settings.local"
+    assert first["debug"] is False
+    assert first["secret"] == again["secret"], "a restart keeps the secret (sessions, printed posters)"
+    assert first["secret"] != other["secret"]
+    assert len(first["secret"]) >= 50 and "insecure" not in first["secret"]
+    assert (tmp_path / "installation-1" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_make_run_starts_the_launcher_in_the_default_profile_and_loads_the_demo_only_into_the_embedded_database():
+    result = subprocess.run(["make", "-n", "run"], cwd=BASE_DIR, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert "manage.py load_demo --only-embedded" in result.stdout
+    assert "-m config.launcher" in result.stdout
+    assert "config.settings.dev" not in result.stdout
+
+
+def test_make_clean_deletes_nothing_unless_confirmed_and_says_what_it_would_delete(tmp_path):
+    (tmp_path / "var" / "backups").mkdir(parents=True)
+    (tmp_path / "var" / "db.sqlite3").write_text("the shelters' data")
+    make_clean = ["make", "-f", str(BASE_DIR / "Makefile"), "clean"]
+
+    refused = subprocess.run(make_clean, cwd=tmp_path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+    assert refused.returncode != 0
+    assert "var/db.sqlite3" in refused.stdout and "var/backups" in refused.stdout
+    assert "CONFIRM=1" in refused.stdout
+    assert (tmp_path / "var" / "db.sqlite3").read_text() == "the shelters' data"
+
+    confirmed = subprocess.run([*make_clean, "CONFIRM=1"], cwd=tmp_path, capture_output=True, text=True)
+
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert not (tmp_path / "var").exists()
 
 
 def test_production_refuses_to_start_without_a_secret_key():

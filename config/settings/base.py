@@ -18,6 +18,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env_str("SECRET_KEY")
 DEBUG = env_bool("DEBUG", False)
+# The names and addresses the site answers to. On a LAN, add the machine's address or name
+# (`ALLOWED_HOSTS=127.0.0.1,localhost,192.168.1.20`); anything else gets 400 Bad Request.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Sockets accept pages of the origin they are served on (realtime/origin.py); behind a proxy that
@@ -338,6 +340,13 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# The demo accounts' password (`load_demo`) when set, for all of them: tests, a training session.
+# Unset, each account gets a password generated for this installation (shelters/demo.py).
+DEMO_PASSWORD = env_str("DEMO_PASSWORD")
+# `make run` loads the sample data into the embedded SQLite database only; DEMO=1 also into the
+# database DATABASE_URL names (`load_demo --only-embedded`).
+DEMO = env_bool("DEMO", False)
 
 # Check every event sent against its schema in the catalogue (realtime/catalogue.py). On in tests
 # and development (dev.py); off in production, where the tests have done it.

@@ -11,3 +11,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 REALTIME_CHECK_EVENTS = True
 # No heartbeat frames among the frames a unit test waits for (tests/realtime/test_heartbeat.py sets its own).
 REALTIME_HEARTBEAT_SECONDS = 3600
+# The demo accounts' one password in tests; tests/shelters/test_demo_data.py unsets it to check the
+# passwords generated per installation.
+DEMO_PASSWORD = "test-demo-password"

@@ -6,6 +6,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, Q
@@ -14,7 +15,7 @@ from django.utils import timezone, translation
 
 from access.models import PersonalDataAccess
 from common.models import AuditEntry
-from shelters.demo import DEMO_PASSWORD, demo_load, sample_households
+from shelters.demo import PUBLISHED_PASSWORD, demo_load, demo_passwords, sample_households
 from shelters.models import (
     CheckIn,
     DataSource,
@@ -39,6 +40,9 @@ from surveys.models import FollowUp, ReportDay, Response
 pytestmark = pytest.mark.django_db
 
 OPEN_STATUSES = (ShelterStatus.OPEN, ShelterStatus.FULL)
+DEMO_USERNAMES = ("hq", "manager", "official", "admin")
+# The test profile gives every demo account this one password (config/settings/test.py).
+DEMO_PASSWORD = django_settings.DEMO_PASSWORD
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +128,7 @@ def test_about_twelve_shelters_are_opened_through_the_status_service(loaded):
     ("username", "role"),
     [("hq", Role.HQ), ("manager", Role.MANAGER), ("official", Role.OFFICIAL), ("admin", Role.ADMIN)],
 )
-def test_each_demo_user_has_one_role_and_logs_in_with_the_documented_password(loaded, username, role):
+def test_each_demo_user_has_one_role_and_logs_in_with_the_configured_password(loaded, username, role):
     assert User.objects.get(username=username).role == role
     assert Client().login(username=username, password=DEMO_PASSWORD)
 
@@ -221,6 +225,62 @@ def test_loading_again_keeps_a_changed_demo_password(loaded):
 
     assert Client().login(username="hq", password="a-new-password")
     assert not Client().login(username="hq", password=DEMO_PASSWORD)
+
+
+def test_each_installation_generates_its_own_demo_passwords_and_keeps_them(settings, tmp_path):
+    settings.DEMO_PASSWORD = ""  # what `make run` does: no password configured
+    settings.VAR_DIR = tmp_path / "first"
+    first = demo_passwords()
+    settings.VAR_DIR = tmp_path / "second"
+    second = demo_passwords()
+
+    settings.VAR_DIR = tmp_path / "first"
+    assert demo_passwords() == first, "the same installation keeps its passwords across restarts"
+    assert set(first) == set(second) == set(DEMO_USERNAMES)
+    assert len(set(first.values())) == len(DEMO_USERNAMES), "one password per account"
+    assert not set(first.values()) & set(second.values())
+    assert PUBLISHED_PASSWORD not in first.values()
+    assert (tmp_path / "first" / "demo-logins.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_readme_password_no_longer_opens_any_demo_account(loaded, settings, tmp_path):
+    settings.DEMO_PASSWORD = ""
+    settings.VAR_DIR = tmp_path
+    # An installation made before the passwords were generated: its accounts have the README's.
+    for user in User.objects.filter(username__in=DEMO_USERNAMES):
+        user.set_password(PUBLISHED_PASSWORD)
+        user.save()
+    User.objects.filter(username="official").delete()  # and one account is created afresh
+
+    summary = demo_load()
+
+    passwords = demo_passwords()
+    assert summary.passwords == passwords
+    for username in DEMO_USERNAMES:
+        assert not Client().login(username=username, password=PUBLISHED_PASSWORD), username
+        assert Client().login(username=username, password=passwords[username]), username
+
+
+@translation.override("en")
+def test_the_command_prints_each_password_until_its_user_changes_it(loaded, settings, tmp_path):
+    settings.DEMO_PASSWORD = ""
+    settings.VAR_DIR = tmp_path
+    passwords = demo_passwords()
+    for user in User.objects.filter(username__in=DEMO_USERNAMES):
+        user.set_password(passwords[user.username])
+        user.save()
+    hq = User.objects.get(username="hq")
+    hq.set_password("changed-by-hq-2026")  # as `manage.py changepassword hq` or the admin does
+    hq.save()
+
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    text = out.getvalue()
+
+    assert re.search(r"^  hq +\(changed by its user: not shown\)", text, re.MULTILINE)
+    assert "changed-by-hq-2026" not in text
+    for username in ("manager", "official", "admin"):
+        assert re.search(rf"^  {username} +{re.escape(passwords[username])} ", text, re.MULTILINE)
 
 
 def test_reset_reloads_cleanly_after_a_demo_was_used(loaded):

@@ -1,10 +1,11 @@
 """Load the Aizuwakamatsu sample data: shelters, demo logins and fictional evacuees, and the other
 apps' sample data (survey answers, supply depots), which they register in `common.sources`."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from shelters.demo import DEMO_PASSWORD, demo_load
+from shelters.demo import demo_load
 from shelters.models import Role
 
 
@@ -20,8 +21,17 @@ class Command(BaseCommand):
             action="store_true",
             help="First delete the sample rows of every app (people, stays, answers, requests), then load them afresh.",
         )
+        parser.add_argument(
+            "--only-embedded",
+            action="store_true",
+            help="What `make run` asks: load only into the embedded SQLite database (no DATABASE_URL), "
+            "or when DEMO=1; never into a configured database otherwise.",
+        )
 
-    def handle(self, *args, reset: bool, **options):
+    def handle(self, *args, reset: bool, only_embedded: bool, **options):
+        if only_embedded and settings.DATABASE_URL and not settings.DEMO:
+            self.stdout.write(_("DATABASE_URL is set: the sample data was not loaded (DEMO=1 loads it)."))
+            return
         summary = demo_load(reset=reset)
         counts = summary.counts
         write = self.stdout.write
@@ -52,11 +62,14 @@ class Command(BaseCommand):
             )
         write("")
         write(
-            _("Demo logins, password %(password)s (change or delete these accounts before real use):")
-            % {"password": DEMO_PASSWORD}
+            _(
+                "Demo logins, with this installation's passwords (change one with "
+                "`python manage.py changepassword USER`; change or delete these accounts before real use):"
+            )
         )
         for username, role in summary.users:
-            line = f"  {username:<10} {Role(role).label}"
+            password = summary.passwords.get(username) or _("(changed by its user: not shown)")
+            line = f"  {username:<10} {password:<20} {Role(role).label}"
             if role == Role.MANAGER and summary.managed_shelters:
                 line += f": {', '.join(summary.managed_shelters)}"
             write(line)

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -85,13 +86,32 @@ class PrivateRedis:
         self.process.wait(timeout=10)
 
 
+def scratch_database(workdir: Path, *, template: str = "") -> tuple[str, Callable[[], None]]:
+    """A fresh database of the kind DATABASE_URL names and a function that drops it: a new PostgreSQL
+    database beside the configured one (never that one; a copy of `template`'s when given), else an
+    SQLite file in `workdir`."""
+    configured = os.environ.get("DATABASE_URL", "")
+    if configured.startswith(("postgres://", "postgresql://")):
+        name = f"shelter_it_{secrets.token_hex(4)}"
+        copy_of = f' TEMPLATE "{urlparse(template).path.lstrip("/")}"' if template else ""
+        with psycopg.connect(configured, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"{copy_of}')
+
+        def drop():
+            with psycopg.connect(configured, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        return urlunparse(urlparse(configured)._replace(path=f"/{name}")), drop
+    return f"sqlite:///{workdir / 'system.sqlite3'}", lambda: None
+
+
 class System:
     def __init__(self, *, workdir: Path, redis_url: str):
         self.workdir = workdir
         self.redis_url = redis_url
         self.prefix = f"it-{secrets.token_hex(4)}"
         self.processes: list[subprocess.Popen] = []
-        self.database_url, self._drop = self._create_database()
+        self.database_url, self._drop = scratch_database(workdir)
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.dev",
@@ -105,22 +125,6 @@ class System:
         }
         self.manage("migrate", "--noinput")
         self.manage("load_demo")
-
-    def _create_database(self):
-        configured = os.environ.get("DATABASE_URL", "")
-        if configured.startswith(("postgres://", "postgresql://")):
-            name = f"shelter_it_{secrets.token_hex(4)}"
-            admin_url = configured
-            with psycopg.connect(admin_url, autocommit=True) as connection:
-                connection.execute(f'CREATE DATABASE "{name}"')
-            parts = urlparse(configured)
-
-            def drop():
-                with psycopg.connect(admin_url, autocommit=True) as connection:
-                    connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-            return urlunparse(parts._replace(path=f"/{name}")), drop
-        return f"sqlite:///{self.workdir / 'system.sqlite3'}", lambda: None
 
     def without_sample_survey_answers(self) -> None:
         """Remove the demo's sample survey answers (and the requests they filed) for a test that counts from zero."""

@@ -29,7 +29,11 @@ def settings_of_the_default_profile(var_dir: Path) -> dict:
         environment.pop(name, None)
     code = "import json; from django.conf import settings as s; print(json.dumps([s.SETTINGS_MODULE, s.DEBUG, s.SECRET_KEY]))"
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code], cwd=BASE_DIR, env=environment, capture_output=True, text=True
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     module, debug, secret = json.loads(result.stdout.strip().splitlines()[-1])

@@ -263,6 +263,7 @@ def _new_password() -> str:
     # 72 random bits in three groups someone can read out and type on a tablet.
     return "-".join(secrets.token_hex(3) for _ in range(3))
 
+
 # --- Fictional people ----------------------------------------------------------------------------
 
 HOUSEHOLD_COUNT = 110

@@ -138,13 +138,13 @@ def test_a_restore_asks_first_and_changes_nothing_without_an_answer(site):
 
 def test_a_restore_refuses_a_file_that_is_not_a_backup_of_this_kind_of_database(site, tmp_path):
     other = tmp_path / "notes.txt"
-    other.write_text("PGDMP? no: SQLite format 3? no.")
+    other.write_text("These are not the shelters' data.")
     before = site.snapshot()
 
     refused = site.manage("restore", str(other), "--yes", check=False)
 
     assert refused.returncode != 0
-    assert "is not a backup" in refused.stderr
+    assert str(other) in refused.stderr
     assert site.snapshot() == before
 
 
@@ -196,4 +196,4 @@ def test_a_postgresql_backup_without_pg_dump_says_what_to_install(tmp_path):
         drop()
 
     assert result.returncode != 0
-    assert "pg_dump was not found" in result.stderr and "postgresql-client" in result.stderr
+    assert "pg_dump" in result.stderr and "apt-get install postgresql-client" in result.stderr

@@ -38,6 +38,6 @@ class Command(BaseCommand):
         self.stdout.write(_("Backup written: %(file)s") % {"file": path})
         if output is None:
             self.stdout.write(
-                _("Copy it off this machine too: %(dir)s holds the site's only other copy.")
+                _("Copy %(dir)s off this machine too: a backup on the same disk does not survive the disk.")
                 % {"dir": default_backup_dir()}
             )

@@ -22,11 +22,12 @@ def run_django_check(settings_module: str, **env) -> subprocess.CompletedProcess
     )
 
 
-def settings_of_the_default_profile(var_dir: Path) -> dict:
+def settings_of_the_default_profile(var_dir: Path, **env: str) -> dict:
     """The settings manage.py, daphne, Celery and the launcher use when nothing chooses a profile."""
     environment = {**os.environ, "VAR_DIR": str(var_dir)}
     for name in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG"):
         environment.pop(name, None)
+    environment.update(env)
     code = "import json; from django.conf import settings as s; print(json.dumps([s.SETTINGS_MODULE, s.DEBUG, s.SECRET_KEY]))"
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
@@ -51,6 +52,11 @@ def test_the_profile_make_run_serves_has_debug_off_and_a_secret_of_its_own_that_
     assert first["secret"] != other["secret"]
     assert len(first["secret"]) >= 50 and "insecure" not in first["secret"]
     assert (tmp_path / "installation-1" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_debug_pages_need_the_dev_profile_not_just_debug_in_the_environment(tmp_path):
+    assert settings_of_the_default_profile(tmp_path, DEBUG="1")["debug"] is False
+    assert settings_of_the_default_profile(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.dev")["debug"] is True
 
 
 def test_make_run_starts_the_launcher_in_the_default_profile_and_loads_the_demo_only_into_the_embedded_database():

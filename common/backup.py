@@ -69,10 +69,12 @@ def default_backup_dir() -> Path:
 
 
 def backup_create(*, output: Path | None = None, keep: int = 0, label: str = "") -> Path:
-    """Back the database up into `output` (a file, or a directory for a timestamped file; var/backups/
-    by default) and, in a directory, delete all but the newest `keep` backups (0: keep them all)."""
+    """Back the database up into `output` (a file named with the database's suffix, .sqlite3 or
+    .pgdump; else a directory, for a timestamped file; var/backups/ by default) and, in a directory,
+    delete all but the newest `keep` backups (0: keep them all)."""
     database = database_current()
-    directory, target = _target(database, output, label)
+    into_file = output is not None and output.suffix == database.suffix
+    directory, target = _target(database, output, label, into_file=into_file)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
@@ -86,13 +88,13 @@ def backup_create(*, output: Path | None = None, keep: int = 0, label: str = "")
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    if keep and (output is None or output.is_dir()):
+    if keep and not into_file:
         backups_prune(directory=directory, suffix=database.suffix, keep=keep)
     return target
 
 
-def _target(database: Database, output: Path | None, label: str) -> tuple[Path, Path]:
-    if output is not None and not output.is_dir():
+def _target(database: Database, output: Path | None, label: str, *, into_file: bool) -> tuple[Path, Path]:
+    if output is not None and into_file:
         return output.parent, output
     directory = output or default_backup_dir()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

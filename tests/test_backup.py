@@ -197,3 +197,18 @@ def test_a_postgresql_backup_without_pg_dump_says_what_to_install(tmp_path):
 
     assert result.returncode != 0
     assert "pg_dump" in result.stderr and "apt-get install postgresql-client" in result.stderr
+
+
+def test_a_backup_goes_to_a_timestamped_file_in_another_directory_when_asked(site, tmp_path):
+    elsewhere = tmp_path / "nas" / "shelter-ops"
+    before = site.snapshot()
+
+    site.manage("backup", "--output", str(elsewhere))
+    [backup] = elsewhere.iterdir()
+    site.manage("shell", "-c", DAMAGE)
+    site.manage("restore", str(backup), "--yes")
+
+    assert backup.name.startswith("shelter-ops-") and backup.stat().st_mode & 0o777 == 0o600
+    assert site.snapshot() == before
+    [kept] = site.backups()
+    assert "before-restore" in kept.name, "var/backups/ holds only the data as it was before the restore"

@@ -19,7 +19,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output",
             type=Path,
-            help="A directory for the timestamped file, or the file to write (default: var/backups/).",
+            help="A directory for the timestamped file (default: var/backups/), or the file to write when it ends "
+            "in .sqlite3 (SQLite) or .pgdump (PostgreSQL).",
         )
         parser.add_argument(
             "--keep",

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import error_body, is_api_request
+from common.errors import BUSY_RETRY_AFTER_SECONDS, ApplicationError, error_body, is_api_request
 
 # What each status means to the person who met it, and the code the JSON names it by.
 _REFUSALS = {
@@ -62,3 +62,13 @@ def server_error(request, template_name=None):
         code, message = _REFUSALS[500]
         return JsonResponse(error_body(code, message), status=500)
     return HttpResponse(render_to_string("500.html", {"message": _REFUSALS[500][1]}), status=500)
+
+
+def database_busy(request, error: ApplicationError) -> HttpResponse:
+    """503 for a bounded database wait; like server_error, it needs neither the database nor the user."""
+    if is_api_request(request):
+        response = JsonResponse(error_body(error.code, error.message), status=error.status_code)
+    else:
+        response = HttpResponse(render_to_string("500.html", {"message": error.message}), status=error.status_code)
+    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response

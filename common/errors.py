@@ -5,6 +5,7 @@ Every API error body is {"error": {"code": ..., "message": ..., "fields": {name:
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -44,6 +45,32 @@ def error_body(code: str, message, fields: dict[str, list[str]] | None = None) -
     return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
 
+# PostgreSQL's lock_timeout and statement_timeout (settings DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS).
+_BUSY_SQLSTATES = {"55P03", "57014"}
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def database_busy(exc: BaseException) -> ApplicationError | None:
+    """The error to answer when the database refused to wait any longer, else None.
+
+    A row lock held too long, a statement over its time, no free connection in the pool (all of
+    them bounded on purpose, docs/operations.md) or SQLite's busy timeout: the request did nothing
+    and may be sent again, so the client gets 503 with Retry-After, not a 500.
+    """
+    if not isinstance(exc, OperationalError):
+        return None
+    cause = exc.__cause__
+    if (
+        getattr(cause, "sqlstate", None) in _BUSY_SQLSTATES
+        or type(cause).__name__ == "PoolTimeout"
+        or "database is locked" in str(exc)
+    ):
+        return ApplicationError(
+            _("The database is busy; nothing was changed. Try again in a few seconds."), code="busy", status_code=503
+        )
+    return None
+
+
 def _child(prefix: str, key) -> str:
     if isinstance(key, int):
         return f"{prefix}[{key}]"
@@ -71,6 +98,10 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc, context):
+    busy = database_busy(exc)
+    if busy is not None:
+        headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+        return Response(error_body(busy.code, busy.message), status=busy.status_code, headers=headers)
     if isinstance(exc, ApplicationError):
         fields = exc.fields or ({exc.field: [str(exc.message)]} if exc.field else {})
         return Response(error_body(exc.code, exc.message, fields), status=exc.status_code)

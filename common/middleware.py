@@ -14,7 +14,9 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 
+from common import error_pages
 from common.error_pages import refusal
+from common.errors import database_busy
 from common.limits import MAX_JSON_DEPTH, NUL_MESSAGE
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -100,3 +102,17 @@ class HostileInputMiddleware:
                     shaped[header] = response[header]
             return shaped
         return response
+
+
+class DatabaseBusyMiddleware:
+    """A bounded database wait (lock, statement, pool; docs/operations.md) is a 503, not a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        error = database_busy(exception)
+        return None if error is None else error_pages.database_busy(request, error)

@@ -9,12 +9,14 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 
+from common.asgi import ConnectionsReturned
 from realtime.origin import SameOriginValidator
 from realtime.routing import websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Database connections go back to the pool even when the client or daphne gives up on a request.
+        "http": ConnectionsReturned(django_asgi_app),
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.middleware.DatabaseBusyMiddleware",
     "csp.middleware.CSPMiddleware",
     # After CSP (its error pages get the policy too), and after the language and the user, which its
     # error page needs (common/middleware.py).
@@ -108,8 +109,23 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
             "max_size": env_int("DB_POOL_MAX_SIZE", 8),
-            "timeout": 20,
+            # Seconds a request waits for a free connection before it is answered 503 (busy).
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
         }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Bounded waits (docs/operations.md): a request waiting on a row lock, or a statement
+        # running away, fails with a clear 503 instead of holding its connection until the client
+        # and then the server give up. 0 turns a limit off.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(
+            filter(
+                None,
+                [
+                    DATABASES["default"]["OPTIONS"].get("options", ""),
+                    f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 5000)}",
+                    f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 30000)}",
+                ],
+            )
+        )
 else:
     DATABASES = {
         "default": {
@@ -186,6 +202,12 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Keys and channels in Redis start with this, so several deployments (or test runs) can share one.
 REDIS_PREFIX = env_str("REDIS_PREFIX", "shelter-ops")
 
+# Seconds any Redis command may take (connect, send, answer) before it counts as an outage: a
+# frozen Redis must cost a request at most this, and then nothing while the outage lasts
+# (realtime/outage.py).
+REDIS_TIMEOUT_SECONDS = float(env_int("REDIS_TIMEOUT_MS", 1000)) / 1000
+REDIS_TIMEOUTS = {"socket_timeout": REDIS_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
+
 # Group fan-out through Redis pub/sub: one PUBLISH per event, whatever the number of dashboards.
 # A command on a connection that a Redis restart closed is tried once more on a new connection:
 # else the first event each process publishes after the restart is lost (the pages would notice,
@@ -194,7 +216,14 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "retry": Retry(NoBackoff(), 1), "retry_on_error": [RedisConnectionError]}],
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "retry": Retry(NoBackoff(), 1),
+                    "retry_on_error": [RedisConnectionError],
+                    **REDIS_TIMEOUTS,
+                }
+            ],
             "prefix": REDIS_PREFIX,
         },
     }
@@ -208,6 +237,7 @@ if env_str("REDIS_URL"):
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
+            "OPTIONS": REDIS_TIMEOUTS,
         }
     }
 else:
@@ -237,7 +267,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 60 * 60),
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_SECONDS", 10),
     "unacked_restore_throttle": 1,
+    # Publishing from a request must not hang on a frozen Redis. Longer than the command
+    # timeout: the worker's BRPOP waits 1 s for a message on the same kind of connection.
+    "socket_timeout": max(REDIS_TIMEOUT_SECONDS, 5.0),
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+# A publish that fails is retried once, briefly; the durable row and beat's sweep do the rest.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # keep reconnecting through a Redis restart
 

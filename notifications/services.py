@@ -20,6 +20,7 @@ def notification_create(
     transaction.on_commit(
         lambda: broadcast.send(
             event_type=NOTIFICATION_CREATED, streams=[broadcast.shelter_stream(shelter_id)], data={"notification": data}
-        )
+        ),
+        robust=True,
     )
     return notification

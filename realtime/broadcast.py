@@ -30,7 +30,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from realtime import catalogue
+from realtime import catalogue, outage
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,8 @@ class _RedisSequences:
     """
 
     def __init__(self, url: str, prefix: str):
-        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        timeout = settings.REDIS_TIMEOUT_SECONDS
+        self._client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._prefix = prefix
 
     def _key(self, stream: str) -> str:
@@ -172,7 +173,7 @@ class _Publisher:
     long as the process. Made again after a fork (Celery's prefork pool), whose child has no thread.
     """
 
-    TIMEOUT = 2.0  # seconds: an unreachable Redis must not hold a committed request for long
+    TIMEOUT = 2.0  # seconds: at most this once per outage (realtime/outage.py), then nothing
 
     def __init__(self):
         self.pid = os.getpid()
@@ -217,10 +218,13 @@ def send(*, event_type: str, streams: list[str], data: dict, committed_at: float
     layer = get_channel_layer()
     for stream in streams:
         try:
-            position = sequences().next(stream)
-            text = envelope(
-                event_type=event_type, stream=stream, position=position, committed_at=committed_at, data=data
-            )
-            _group_send(layer, group_name(stream), layer_message(event_type=event_type, text=text))
+            # While Redis is out, events are dropped at once and counted (realtime/outage.py).
+            outage.EVENTS.run(lambda stream=stream: _send_one(layer, event_type, stream, data, committed_at))
         except Exception:
             logger.exception("Could not send %s to stream %s", event_type, stream)
+
+
+def _send_one(layer, event_type: str, stream: str, data: dict, committed_at: float) -> None:
+    position = sequences().next(stream)
+    text = envelope(event_type=event_type, stream=stream, position=position, committed_at=committed_at, data=data)
+    _group_send(layer, group_name(stream), layer_message(event_type=event_type, text=text))

@@ -42,5 +42,5 @@ def collector(key: str, *, factory: Callable[[], T], send: Callable[[T], None]) 
     if pending is None or not any(callback is flush for _, callback, _ in connection.run_on_commit):
         pending = (factory(), send)
         setattr(connection, key, pending)
-        transaction.on_commit(flush)
+        transaction.on_commit(flush, robust=True)
     return pending[0]

@@ -111,5 +111,6 @@ def replay_progressed() -> None:
     transaction.on_commit(
         lambda: broadcast.send(
             event_type=REPLAY_PROGRESS, streams=[broadcast.CITY_STREAM], data={"replay": replay_state()}
-        )
+        ),
+        robust=True,
     )

@@ -29,7 +29,7 @@ from common.errors import ApplicationError
 from common.limits import INT32_MAX
 from notifications.models import NotificationKind
 from notifications.services import notification_create
-from realtime import broadcast
+from realtime import broadcast, outage
 from shelters.models import DataSource, Evacuee, Shelter, User
 from shelters.services.moves import PeopleMoved
 from supply import planning
@@ -89,7 +89,7 @@ def requests_from_survey(
         if need.item_code in items
     ]
     Request.objects.bulk_create(requests, ignore_conflicts=True)
-    transaction.on_commit(supply_plan_soon)
+    transaction.on_commit(supply_plan_soon, robust=True)
     return list(Request.objects.filter(survey_response=response))
 
 
@@ -132,7 +132,7 @@ def request_create(
         object_id=request.pk,
         details={"shelter": shelter.pk, "item": item.code, "for_person": evacuee is not None},
     )
-    transaction.on_commit(supply_plan_soon)
+    transaction.on_commit(supply_plan_soon, robust=True)
     return request
 
 
@@ -182,7 +182,10 @@ _debounce_client: redis.Redis | None = None
 def _redis() -> redis.Redis:
     global _debounce_client
     if _debounce_client is None:
-        _debounce_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        timeout = settings.REDIS_TIMEOUT_SECONDS
+        _debounce_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
     return _debounce_client
 
 
@@ -200,13 +203,17 @@ def supply_plan_soon() -> None:
     Called after commit. Failure here loses nothing (the requests are in the database and the
     beat sweep plans them), so a broker that is down costs a log line, not the user's request.
     """
-    delay = settings.SUPPLY_PLAN_DEBOUNCE_SECONDS
     try:
-        if not _redis().set(plan_debounce_key(), "1", nx=True, ex=max(delay, 1)):
-            return
-        current_app.send_task(SUPPLY_PLAN_TASK, countdown=delay, retry=False)
-    except Exception:  # the broker's errors come from redis-py and kombu alike
+        # While Redis is out this returns at once (realtime/outage.py); the sweep plans later.
+        outage.TASKS.run(_plan_queue)
+    except Exception:
         logger.warning("could not queue supply planning; the sweep will plan the waiting requests", exc_info=True)
+
+
+def _plan_queue() -> None:
+    delay = settings.SUPPLY_PLAN_DEBOUNCE_SECONDS
+    if _redis().set(plan_debounce_key(), "1", nx=True, ex=max(delay, 1)):
+        current_app.send_task(SUPPLY_PLAN_TASK, countdown=delay, retry=False)
 
 
 def plan_debounce_clear() -> None:
@@ -495,7 +502,8 @@ def board_changed(*, task_ids: list[int]) -> None:
     """Tell HQ's supply board (the city stream: figures only) which tasks changed, after commit."""
     ids = list(task_ids)
     transaction.on_commit(
-        lambda: broadcast.send(event_type=SUPPLY_CHANGED, streams=[broadcast.CITY_STREAM], data={"tasks": ids})
+        lambda: broadcast.send(event_type=SUPPLY_CHANGED, streams=[broadcast.CITY_STREAM], data={"tasks": ids}),
+        robust=True,
     )
 
 
@@ -537,7 +545,7 @@ def stock_adjust(*, depot_id: int, item_id: int, change: int, actor: User | None
         details={"depot": depot_id, "item": item_id, "change": change, "released": released, "reason": reason[:200]},
     )
     # More stock may cover tasks that were waiting, fewer may have un-planned some: plan again.
-    transaction.on_commit(supply_plan_soon)
+    transaction.on_commit(supply_plan_soon, robust=True)
     board_changed(task_ids=[])
     return stock
 
@@ -736,7 +744,8 @@ def supply_check_overdue(*, now: datetime | None = None) -> OverdueResult:
         if result.flagged:
             data = {"tasks": sorted(result.flagged), "count": len(result.flagged)}
             transaction.on_commit(
-                lambda: broadcast.send(event_type=SUPPLY_OVERDUE, streams=[broadcast.CITY_STREAM], data=data)
+                lambda: broadcast.send(event_type=SUPPLY_OVERDUE, streams=[broadcast.CITY_STREAM], data=data),
+                robust=True,
             )
     if result.replanned:
         _resource_waiting_tasks(now=now, result=PlanResult())
@@ -778,5 +787,5 @@ def supply_catalogue_edit(*, kind: str, object_id: int | None, actor: User | Non
         object_type=f"supply.{model.__name__}",
         object_id=row.pk,
     )
-    transaction.on_commit(supply_plan_soon)
+    transaction.on_commit(supply_plan_soon, robust=True)
     return row

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from access import policy
 from common.audit import audit_record
 from common.errors import ApplicationError
+from realtime import outage
 from shelters.models import Shelter, User
 from surveys.imports import formats as importers
 from surveys.imports.formats import FileProblem, ImportFile, RowError, RowReader
@@ -124,16 +125,21 @@ def survey_import_create(
             uploaded_by=uploaded_by,
         )
         if enqueue:
-            transaction.on_commit(lambda: _enqueue(job.pk))
+            transaction.on_commit(lambda: _enqueue(job.pk), robust=True)
     return job
 
 
 def _enqueue(job_id: int) -> None:
+    """Hand the job to a worker; when Redis is out it stays queued, durable, for the resume sweep.
+
+    While an outage lasts this returns at once, without touching Redis (realtime/outage.py), so an
+    upload is answered at its usual speed; `survey_imports_resume` queues the job again later.
+    """
     from surveys.tasks import survey_import_process
 
     try:
-        survey_import_process.delay(job_id)
-    except Exception:  # the broker is down: the job stays queued, durable, for `survey_import_run`
+        outage.TASKS.run(lambda: survey_import_process.apply_async((job_id,), retry=False))
+    except Exception:
         logger.exception("survey import %s could not be enqueued", job_id)
 
 

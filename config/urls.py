@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.health import healthz
 from shelters import views as shelter_views
 
 # Errors in the one shape: JSON on /api/, a translated page with the navigation elsewhere.
@@ -13,6 +14,7 @@ handler500 = "common.error_pages.server_error"
 
 urlpatterns = [
     path("", shelter_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

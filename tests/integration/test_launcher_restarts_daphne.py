@@ -66,9 +66,7 @@ def test_a_daphne_that_stops_answering_its_health_check_is_started_again(tmp_pat
         [wedged] = daphnes(launcher)
         wedged.suspend()  # SIGSTOP to the daphne this test's launcher started, by its pid
 
-        assert wait_for(lambda: "daphne has not been healthy" in log_path.read_text(), timeout=30), (
-            log_path.read_text()
-        )
+        assert wait_for(lambda: "daphne has not been healthy" in log_path.read_text(), timeout=30), log_path.read_text()
         assert wait_for(lambda: healthz(port) == 200, timeout=60), log_path.read_text()
         assert [process.pid for process in daphnes(launcher)] != [wedged.pid]
         assert not psutil.pid_exists(wedged.pid) or wedged.status() == psutil.STATUS_ZOMBIE

@@ -14,7 +14,9 @@ from tests.factories import EvacueeFactory
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_a_committed_check_in_is_answered_201_even_when_its_after_commit_event_fails(api_as, hq, shelter_a, monkeypatch):
+def test_a_committed_check_in_is_answered_201_even_when_its_after_commit_event_fails(
+    api_as, hq, shelter_a, monkeypatch
+):
     person = EvacueeFactory()
 
     def database_gone_after_commit(**_kwargs):
@@ -36,7 +38,9 @@ def test_a_check_in_that_waits_too_long_for_the_shelter_is_answered_503_busy(api
 
     def hold_the_shelter():
         settings = connection.settings_dict
-        dsn = f"host={settings['HOST']} port={settings['PORT'] or 5432} dbname={settings['NAME']} user={settings['USER']}"
+        dsn = (
+            f"host={settings['HOST']} port={settings['PORT'] or 5432} dbname={settings['NAME']} user={settings['USER']}"
+        )
         with psycopg.connect(dsn, password=settings["PASSWORD"] or None) as other, other.transaction():
             other.execute("SELECT id FROM shelters_shelter WHERE id = %s FOR UPDATE", [shelter_a.pk])
             locked.set()

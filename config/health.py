@@ -44,8 +44,7 @@ def healthz(request):
         "status": "ok" if database and redis_ok else ("degraded" if database else "unavailable"),
         "database": "ok" if database else "unavailable",
         "redis": "ok" if redis_ok else "unavailable",
-        "events": outage.EVENTS.state(),
-        "tasks": outage.TASKS.state(),
+        **outage.states(),  # events, tasks, cache: open or closed, and what each dropped
         "seconds": round(time.monotonic() - started, 3),
     }
     return JsonResponse(body, status=200 if database else 503)

@@ -11,7 +11,8 @@ traceback per event. So each process keeps one circuit breaker per kind of Redis
   without touching Redis, while a background probe (a PING with the same short timeout, every
   `PROBE_SECONDS`) waits for Redis to answer; then the breaker closes and work flows again.
 
-The log says once per outage what is degraded and once when it recovers, with the count dropped,
+`guard` is the same for callers that handle a Redis error themselves (the cache, config/cache.py:
+the throttles let requests through). The log says once per outage what is degraded and once when it recovers, with the count dropped,
 never once per event. `/healthz` shows each breaker's state and counts (config/health.py).
 """
 
@@ -21,12 +22,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import kombu.exceptions
 import redis
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PROBE_SECONDS = 2.0
 
@@ -80,6 +84,18 @@ class Breaker:
             return False
         return True
 
+    def guard(self, work: Callable[[], T]) -> T:
+        """Like `run`, for callers that handle Redis errors themselves: while Redis is out, raise at once."""
+        if self.is_open:
+            self._dropped()
+            raise redis.ConnectionError(f"Redis is out; {self.name} skipped until it answers")
+        try:
+            return work()
+        except OUTAGE_ERRORS as error:
+            self._opened(error)
+            self._dropped()
+            raise
+
     def _dropped(self) -> None:
         with self._lock:
             self.dropped += 1
@@ -121,8 +137,9 @@ class Breaker:
 
 EVENTS = Breaker("events", degraded="live events are dropped; dashboards catch up from a snapshot")
 TASKS = Breaker("tasks", degraded="background work waits in the database for beat's sweep")
+CACHE = Breaker("cache", degraded="API throttles and the survey form's limits let requests through")
 
-BREAKERS = (EVENTS, TASKS)
+BREAKERS = (EVENTS, TASKS, CACHE)
 
 
 def _reset_in_child() -> None:

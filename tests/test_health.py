@@ -12,7 +12,7 @@ def test_an_anonymous_client_learns_the_database_answers_and_nothing_else(client
     body = response.json()
     assert body["database"] == "ok"
     assert body["status"] in {"ok", "degraded"}  # degraded: Redis is out, the site still serves
-    assert set(body) == {"status", "database", "redis", "events", "tasks", "seconds"}
+    assert set(body) == {"status", "database", "redis", "events", "tasks", "cache", "seconds"}
     assert set(body["events"]) == {"state", "dropped", "outages", "open_for_seconds"}
     assert response["Cache-Control"].startswith("max-age=0")
 

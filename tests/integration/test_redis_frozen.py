@@ -1,5 +1,8 @@
 """A frozen Redis degrades the site; it does not stall it (issue 10, part 3).
 
+The API throttles count in Redis too (the cache): they let requests through while it is out,
+after the first call of the outage found it out (config/cache.py).
+
 A private redis-server is frozen with SIGSTOP (a Redis that accepts connections and answers
 nothing: the worst kind). Check-ins, a supply request and a survey upload go on being answered as
 usual, none with a server error; the events they would have sent are dropped and counted (on

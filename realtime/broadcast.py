@@ -64,6 +64,7 @@ class _LocalSequences:
     def __init__(self):
         self._lock = threading.Lock()
         self._epoch = new_epoch()
+        self._epochs: dict[str, str] = {}  # streams renewed since (see renew)
         self._counters: dict[str, itertools.count] = defaultdict(lambda: itertools.count(1))
         self._current: dict[str, int] = defaultdict(int)
 
@@ -71,10 +72,14 @@ class _LocalSequences:
         with self._lock:
             value = next(self._counters[stream])
             self._current[stream] = value
-            return Position(self._epoch, value)
+            return Position(self._epochs.get(stream, self._epoch), value)
 
     def positions(self, streams: list[str]) -> dict[str, Position]:
-        return {stream: Position(self._epoch, self._current[stream]) for stream in streams}
+        return {stream: Position(self._epochs.get(stream, self._epoch), self._current[stream]) for stream in streams}
+
+    def renew(self, streams: list[str]) -> None:
+        with self._lock:
+            self._epochs.update((stream, new_epoch()) for stream in streams)
 
 
 class _RedisSequences:
@@ -114,6 +119,13 @@ class _RedisSequences:
             stream: Position(epoch.decode(), int(seq or 0))
             for stream, (epoch, seq) in zip(streams, replies, strict=True)
         }
+
+    def renew(self, streams: list[str]) -> None:
+        """Give each stream a new epoch, keeping its counter: every client holding it resynchronises."""
+        with self._client.pipeline(transaction=True) as pipeline:
+            for stream in streams:
+                pipeline.hset(self._key(stream), "epoch", new_epoch())
+            pipeline.execute()
 
 
 def stream_position(stream: str) -> Position:
@@ -219,9 +231,28 @@ def send(*, event_type: str, streams: list[str], data: dict, committed_at: float
     for stream in streams:
         try:
             # While Redis is out, events are dropped at once and counted (realtime/outage.py).
-            outage.EVENTS.run(lambda stream=stream: _send_one(layer, event_type, stream, data, committed_at))
+            sent = outage.EVENTS.run(lambda stream=stream: _send_one(layer, event_type, stream, data, committed_at))
         except Exception:
             logger.exception("Could not send %s to stream %s", event_type, stream)
+            sent = False
+        if not sent:
+            _streams_dropped.add(stream)
+
+
+# Streams this process dropped an event of. A dropped event may have taken no number (Redis did
+# not answer the increment), so no client can see the gap: once Redis answers again, these streams
+# get a new epoch, which the next heartbeat announces, and every client holding them resynchronises.
+_streams_dropped: set[str] = set()
+
+
+def renew_dropped_streams() -> None:
+    streams = sorted(_streams_dropped)
+    if streams:
+        sequences().renew(streams)
+        _streams_dropped.difference_update(streams)
+
+
+outage.EVENTS.on_recovery.append(renew_dropped_streams)
 
 
 def _send_one(layer, event_type: str, stream: str, data: dict, committed_at: float) -> None:

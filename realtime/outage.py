@@ -65,6 +65,8 @@ class Breaker:
     dropped: int = 0
     outages: int = 0
     open_since: float | None = None  # time.time() of the failure that opened it
+    # Called in the probe's thread once Redis answers again, to make good what the outage dropped.
+    on_recovery: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -125,6 +127,11 @@ class Breaker:
         logger.warning(
             "Redis answers again for %s after %.0f s; %d dropped in this process so far", self.name, lasted, dropped
         )
+        for callback in self.on_recovery:
+            try:
+                callback()
+            except Exception:
+                logger.exception("Recovering %s after the Redis outage failed", self.name)
 
     def state(self) -> dict:
         return {

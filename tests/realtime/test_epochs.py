@@ -8,17 +8,19 @@ for real, is tested in tests/integration/test_redis_restart.py.
 
 import asyncio
 import json
+import threading
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.test import override_settings
 
-from realtime import broadcast, catalogue, hub
+from realtime import broadcast, catalogue, hub, outage
 from shelters import services
 from tests.factories import EvacueeFactory
 from tests.realtime.test_hub import Socket
 from tests.sockets import connect
+from tests.system import free_port, wait_for
 
 
 def test_numbers_of_one_counter_share_its_epoch_and_count_up_from_one():
@@ -43,6 +45,27 @@ def test_a_lost_counter_starts_again_at_one_under_another_epoch():
 
     assert new.seq == 1 < old.seq
     assert new.epoch != old.epoch
+
+
+def test_streams_whose_events_were_dropped_get_another_epoch_once_redis_answers(monkeypatch):
+    # The increment fails for real (nothing listens on that port): the event is dropped numberless.
+    monkeypatch.setattr(broadcast, "_sequences", broadcast._RedisSequences(f"redis://127.0.0.1:{free_port()}/0", "t"))
+    answers = threading.Event()
+    monkeypatch.setattr(outage, "PROBE_SECONDS", 0.01)
+    monkeypatch.setattr(outage.EVENTS, "probe", answers.is_set)
+    broadcast.send(event_type="shelter.updated", streams=["city"], data={"shelters": []})
+    assert outage.EVENTS.is_open
+    counters = broadcast._LocalSequences()  # Redis answers again, with the counters as they were
+    monkeypatch.setattr(broadcast, "_sequences", counters)
+    before = counters.positions(["city", "shelter.1"])
+
+    answers.set()
+    assert wait_for(lambda: not outage.EVENTS.is_open, timeout=5)
+
+    after = counters.positions(["city", "shelter.1"])
+    assert after["city"].epoch != before["city"].epoch
+    assert after["shelter.1"] == before["shelter.1"]  # nothing of it was dropped
+    assert not broadcast._streams_dropped
 
 
 def test_an_envelope_carries_its_epoch_and_matches_the_catalogues_schema():

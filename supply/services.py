@@ -12,7 +12,7 @@ The planner is safe to run twice and to run twice at once: it claims open reques
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -368,6 +368,24 @@ def supply_plan_open_requests(*, now: datetime | None = None, batch: int | None 
     return result
 
 
+def _within_one_task(requests: list[Request]) -> Iterator[list[Request]]:
+    """One shelter's requests for one item, in as few tasks as the quantity column (int32) allows.
+
+    Each request is within it (the API's bound), but their sum may not be: one over-full task would
+    fail the whole batch, every time the planner ran.
+    """
+    members: list[Request] = []
+    total = 0
+    for request in requests:
+        if members and total + request.planned_quantity > INT32_MAX:
+            yield members
+            members, total = [], 0
+        members.append(request)
+        total += request.planned_quantity
+    if members:
+        yield members
+
+
 @transaction.atomic
 def _plan_batch(*, now: datetime, batch: int, result: PlanResult) -> int:
     requests = list(
@@ -389,7 +407,9 @@ def _plan_batch(*, now: datetime, batch: int, result: PlanResult) -> int:
     # The most urgent needs get the nearest stock; among equals, the oldest request first.
     ordered = sorted(groups.items(), key=lambda entry: (min(URGENCY_RANK[r.urgency] for r in entry[1]), entry[1][0].pk))
     tasks, all_legs = [], []
-    for (shelter_id, item_id), members in ordered:
+    for (shelter_id, item_id), members in (
+        (key, members) for key, group in ordered for members in _within_one_task(group)
+    ):
         quantity = sum(r.planned_quantity for r in members)
         task = SupplyTask(
             key=f"s{shelter_id}-i{item_id}-r{members[0].pk}",

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from common.limits import INT32_MAX
 from notifications.models import Notification
 from supply import services
 from supply.models import Leg, Request, RequestStatus, Stock, SupplyTask, Urgency
@@ -32,6 +33,18 @@ def test_requests_for_one_item_at_one_shelter_become_one_task_with_a_promised_da
     assert {r.task_id for r in Request.objects.filter(pk__in=[r.pk for r in requests])} == {task.pk}
     assert set(Request.objects.values_list("status", flat=True)) == {RequestStatus.PLANNED}
     assert Stock.objects.get(pk=stock[("near", "water")].pk).reserved == 16
+
+
+def test_requests_whose_sum_would_overflow_a_task_become_several_tasks(shelter_a, water, stock):
+    big = INT32_MAX - 10
+    file(shelter_a, water, big)
+    file(shelter_a, water, big)
+    file(shelter_a, water, 5)
+
+    result = services.supply_plan_open_requests(now=MORNING)
+
+    assert (result.requests_planned, result.tasks_created) == (3, 2)
+    assert sorted(SupplyTask.objects.values_list("quantity", flat=True)) == [big, big + 5]
 
 
 def test_the_shelter_is_told_the_promised_date_in_a_notification(shelter_a, water, stock):

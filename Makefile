@@ -15,7 +15,7 @@ $(STAMP): requirements.txt | $(BIN)/python
 	touch $(STAMP)
 
 setup: $(STAMP)
-	mkdir -p var
+	mkdir -p -m 700 var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
@@ -37,7 +37,7 @@ chromium:
 	fi
 
 test: $(STAMP) chromium
-	mkdir -p var
+	mkdir -p -m 700 var
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -173,7 +173,8 @@ def main() -> int:
     restarted_at: dict[str, float] = {}
     watch = HealthWatch(f"http://{'127.0.0.1' if HOST in ('0.0.0.0', '::') else HOST}:{PORT}/healthz")
 
-    print(f"\nOpen http://{HOST}:{PORT}/  (Ctrl-C stops everything)\n")
+    shown = "<this machine's address>" if HOST in ("0.0.0.0", "::") else HOST
+    print(f"\nOpen http://{shown}:{PORT}/  (Ctrl-C stops everything)\n")
     stopping = False
 
     def stop(*_args):

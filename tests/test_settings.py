@@ -52,6 +52,8 @@ def test_the_profile_make_run_serves_has_debug_off_and_a_secret_of_its_own_that_
     assert first["secret"] != other["secret"]
     assert len(first["secret"]) >= 50 and "insecure" not in first["secret"]
     assert (tmp_path / "installation-1" / "secret_key").stat().st_mode & 0o777 == 0o600
+    # var/ holds the database and the demo logins beside the secret: for this account only.
+    assert (tmp_path / "installation-1").stat().st_mode & 0o777 == 0o700
 
 
 def test_debug_pages_need_the_dev_profile_not_just_debug_in_the_environment(tmp_path):

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from access import policy
 from common import limits
@@ -29,13 +29,13 @@ MAX_DAYS = 366
 class ReportFilterForm(forms.Form):
     # Bounded: a year-1 end date overflowed the date arithmetic below (a 500).
     start = forms.DateField(
-        label=gettext_lazy("From"),
+        label=pgettext_lazy("first day of a report", "From"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=limits.date_validators(),
     )
     end = forms.DateField(
-        label=gettext_lazy("To"),
+        label=pgettext_lazy("last day of a report", "To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=limits.date_validators(),

@@ -140,14 +140,14 @@ def system(tmp_path_factory, redis_url):
 @pytest.fixture(scope="module")
 def redis_and_system(tmp_path_factory):
     """A system on a redis-server of its own, which the tests may restart empty or freeze (SIGSTOP)."""
-    import signal
-
     from tests.system import PrivateRedis, System
 
     redis_server = PrivateRedis(tmp_path_factory.mktemp("redis"))
     running = System(workdir=tmp_path_factory.mktemp("system"), redis_url=redis_server.url)
-    yield redis_server, running
-    running.stop()
-    if redis_server.process.poll() is None:
-        redis_server.process.send_signal(signal.SIGCONT)  # a test that failed while it was frozen
-        redis_server.stop()
+    try:
+        yield redis_server, running
+    finally:
+        try:
+            running.stop()
+        finally:
+            redis_server.stop()

@@ -82,8 +82,13 @@ class PrivateRedis:
             raise RuntimeError("private redis-server did not start")
 
     def stop(self) -> None:
+        self.process.send_signal(signal.SIGCONT)  # a test that failed while it was frozen
         self.process.terminate()
-        self.process.wait(timeout=10)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
 
 
 def scratch_database(workdir: Path, *, template: str = "") -> tuple[str, Callable[[], None]]:

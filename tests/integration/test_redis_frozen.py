@@ -30,10 +30,13 @@ SURVEY_FILE = Path(__file__).resolve().parent.parent / "surveys" / "data" / "kob
 def frozen_redis_system(tmp_path):
     redis_server = PrivateRedis(tmp_path)
     system = System(workdir=tmp_path, redis_url=redis_server.url)
-    yield system, redis_server
-    redis_server.process.send_signal(signal.SIGCONT)
-    system.stop()
-    redis_server.stop()
+    try:
+        yield system, redis_server
+    finally:
+        try:
+            system.stop()
+        finally:
+            redis_server.stop()
 
 
 def _log_lines(path: Path) -> list[str]:

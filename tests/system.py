@@ -14,7 +14,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -89,6 +90,41 @@ class PrivateRedis:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+def manage(env: dict, *args: str, timeout: float = 300) -> str:
+    """`manage.py ARGS` in a process of its own with `env`; its output (the test fails with it otherwise)."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@contextmanager
+def launched(env: dict, log_path: Path) -> Iterator[subprocess.Popen]:
+    """`make run`'s launcher (`python -m config.launcher`) with `env`, its output in `log_path`;
+    stopped at the end as Ctrl-C stops it (SIGINT to its process group), its exit code kept."""
+    with log_path.open("w") as log:
+        launcher = subprocess.Popen(
+            [sys.executable, "-m", "config.launcher"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield launcher
+        finally:
+            os.killpg(launcher.pid, signal.SIGINT)
+            launcher.wait(timeout=60)
 
 
 def scratch_database(workdir: Path, *, template: str = "") -> tuple[str, Callable[[], None]]:

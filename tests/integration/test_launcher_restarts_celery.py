@@ -2,15 +2,13 @@
 drops while it holds unacknowledged messages), instead of leaving the supply pipeline stopped."""
 
 import os
-import signal
 import subprocess
-import sys
 import time
 
 import psutil
 import pytest
 
-from tests.system import BASE_DIR, PrivateRedis, free_port, wait_for
+from tests.system import PrivateRedis, free_port, launched, manage, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -34,32 +32,20 @@ def test_a_worker_that_dies_is_started_again_and_the_launcher_keeps_running(tmp_
         "REDIS_URL": redis_server.url,
     }
     env.pop("DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=BASE_DIR, env=env, check=True, capture_output=True
-    )
+    manage(env, "migrate", "--noinput")
     log_path = tmp_path / "launcher.log"
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log_path.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     try:
-        assert wait_for(lambda: " ready." in log_path.read_text(), timeout=60), log_path.read_text()
-        [first] = celery_workers(launcher)
-        first.kill()  # the worker this test's launcher started, by its pid
+        with launched(env, log_path) as launcher:
+            assert wait_for(lambda: " ready." in log_path.read_text(), timeout=60), log_path.read_text()
+            [first] = celery_workers(launcher)
+            first.kill()  # the worker this test's launcher started, by its pid
 
-        assert wait_for(lambda: "worker exited with" in log_path.read_text(), timeout=30), log_path.read_text()
-        assert wait_for(lambda: [w.pid for w in celery_workers(launcher)] not in ([], [first.pid]), timeout=30), (
-            log_path.read_text()
-        )
-        assert wait_for(lambda: log_path.read_text().count(" ready.") >= 2, timeout=60), log_path.read_text()
-        time.sleep(1)
-        assert launcher.poll() is None, log_path.read_text()
+            assert wait_for(lambda: "worker exited with" in log_path.read_text(), timeout=30), log_path.read_text()
+            assert wait_for(lambda: [w.pid for w in celery_workers(launcher)] not in ([], [first.pid]), timeout=30), (
+                log_path.read_text()
+            )
+            assert wait_for(lambda: log_path.read_text().count(" ready.") >= 2, timeout=60), log_path.read_text()
+            time.sleep(1)
+            assert launcher.poll() is None, log_path.read_text()
     finally:
-        os.killpg(launcher.pid, signal.SIGINT)
-        launcher.wait(timeout=60)
-        redis_server.process.terminate()
-        redis_server.process.wait(timeout=10)
+        redis_server.stop()

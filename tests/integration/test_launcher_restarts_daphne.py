@@ -6,15 +6,13 @@ and starts another on the same port.
 """
 
 import os
-import signal
 import subprocess
-import sys
 
 import httpx
 import psutil
 import pytest
 
-from tests.system import BASE_DIR, PrivateRedis, free_port, wait_for
+from tests.system import PrivateRedis, free_port, launched, manage, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -47,31 +45,22 @@ def test_a_daphne_that_stops_answering_its_health_check_is_started_again(tmp_pat
         "HEALTH_RESTART_AFTER_SECONDS": "3",
     }
     env.pop("DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=BASE_DIR, env=env, check=True, capture_output=True
-    )
+    manage(env, "migrate", "--noinput")
     log_path = tmp_path / "launcher.log"
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log_path.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     try:
-        assert wait_for(lambda: healthz(port) == 200, timeout=60), log_path.read_text()
-        # The launcher has seen it healthy too (its own requests are in daphne's log, beside ours).
-        assert wait_for(lambda: log_path.read_text().count('"GET /healthz" 200') >= 2, timeout=30)
-        [wedged] = daphnes(launcher)
-        wedged.suspend()  # SIGSTOP to the daphne this test's launcher started, by its pid
+        with launched(env, log_path) as launcher:
+            assert wait_for(lambda: healthz(port) == 200, timeout=60), log_path.read_text()
+            # The launcher has seen it healthy too (its own requests are in daphne's log, beside ours).
+            assert wait_for(lambda: log_path.read_text().count('"GET /healthz" 200') >= 2, timeout=30)
+            [wedged] = daphnes(launcher)
+            wedged.suspend()  # SIGSTOP to the daphne this test's launcher started, by its pid
 
-        assert wait_for(lambda: "daphne has not been healthy" in log_path.read_text(), timeout=30), log_path.read_text()
-        assert wait_for(lambda: healthz(port) == 200, timeout=60), log_path.read_text()
-        assert [process.pid for process in daphnes(launcher)] != [wedged.pid]
-        assert not psutil.pid_exists(wedged.pid) or wedged.status() == psutil.STATUS_ZOMBIE
-        assert launcher.poll() is None, log_path.read_text()
+            assert wait_for(lambda: "daphne has not been healthy" in log_path.read_text(), timeout=30), (
+                log_path.read_text()
+            )
+            assert wait_for(lambda: healthz(port) == 200, timeout=60), log_path.read_text()
+            assert [process.pid for process in daphnes(launcher)] != [wedged.pid]
+            assert not psutil.pid_exists(wedged.pid) or wedged.status() == psutil.STATUS_ZOMBIE
+            assert launcher.poll() is None, log_path.read_text()
     finally:
-        os.killpg(launcher.pid, signal.SIGINT)
-        launcher.wait(timeout=60)
         redis_server.stop()

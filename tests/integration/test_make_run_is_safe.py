@@ -3,29 +3,17 @@ no debug page, no server addresses, no forgeable poster keys, no published demo 
 
 import os
 import re
-import signal
-import subprocess
-import sys
 
 import httpx
 import pytest
 from django.core import signing
 
-from tests.system import free_port, wait_for
+from tests.system import free_port, launched, manage, wait_for
 
 pytestmark = pytest.mark.integration
 
-BASE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PUBLISHED_DEMO_PASSWORD = "demo-pass-2026"  # the README's until issue 10
 PUBLIC_DEV_SECRET = "dev-only-insecure-key-do-not-use-in-production"  # config/settings/dev.py
-
-
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def csrf_token(page: httpx.Response) -> str:
@@ -54,15 +42,6 @@ def make_run(tmp_path_factory):
         env.pop(name, None)
     manage(env, "migrate", "--noinput")
     demo_output = manage(env, "load_demo")
-    log = (tmp_path / "launcher.log").open("w+")
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     base_url = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:
@@ -71,12 +50,9 @@ def make_run(tmp_path_factory):
         except httpx.HTTPError:
             return False
 
-    try:
+    with launched(env, tmp_path / "launcher.log"):
         assert wait_for(answers, timeout=90), (tmp_path / "launcher.log").read_text()
         yield {"url": base_url, "env": env, "demo_output": demo_output, "var": tmp_path}
-    finally:
-        os.killpg(launcher.pid, signal.SIGINT)
-        launcher.wait(timeout=60)
 
 
 def test_an_anonymous_visitor_never_gets_a_debug_page_or_the_servers_addresses(make_run):

@@ -181,17 +181,7 @@ class System:
         )
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=BASE_DIR,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
+        return manage(self.env, *args)
 
     def manage_in_background(self, *args: str, log_name: str = "manage") -> subprocess.Popen:
         """manage.py in the background; its output goes to `<workdir>/<log_name>.log`."""

@@ -95,6 +95,19 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set in production" in result.stderr
 
 
+def test_postgresql_without_the_pool_starts_with_its_bounded_waits():
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS']['options'])"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE_DIR,
+        env={**os.environ, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres", "DB_POOL": "0"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "-c lock_timeout=5000 -c statement_timeout=30000" in result.stdout
+
+
 def test_production_starts_with_a_secret_key():
     result = run_django_check("config.settings.production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="shelters.example")
 

@@ -117,11 +117,12 @@ if DATABASE_URL:
         # Bounded waits (docs/operations.md): a request waiting on a row lock, or a statement
         # running away, fails with a clear 503 instead of holding its connection until the client
         # and then the server give up. 0 turns a limit off.
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = " ".join(
             filter(
                 None,
                 [
-                    DATABASES["default"]["OPTIONS"].get("options", ""),
+                    options.get("options", ""),
                     f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 5000)}",
                     f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 30000)}",
                 ],

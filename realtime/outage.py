@@ -122,11 +122,13 @@ class Breaker:
             time.sleep(PROBE_SECONDS)
         with self._lock:
             lasted = time.time() - (self.open_since or time.time())
-            self.open_since = None
             dropped = self.dropped
+        # Said before closing, so whoever sees the breaker closed also finds the line in the log.
         logger.warning(
             "Redis answers again for %s after %.0f s; %d dropped in this process so far", self.name, lasted, dropped
         )
+        with self._lock:
+            self.open_since = None
         for callback in self.on_recovery:
             try:
                 callback()

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from django.db import connection
-from django.db.models import IntegerField, Sum
+from django.db.models import Case, IntegerField, Sum, Value, When
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from shelters.models import Shelter
@@ -282,69 +283,32 @@ def report_build(
     if visible_shelter_ids is not None:
         wanted = visible_shelter_ids if wanted is None else wanted & visible_shelter_ids
     rows = in_scope if wanted is None else in_scope.filter(shelter_id__in=sorted(wanted))
-    # The officials' release covers every shelter, whichever are chosen (that is what makes it fixed).
-    released_cells: list[tuple[int, int, list[int]]] | None = [] if suppressed else None
-
-    # Shelter × day, with shelter totals (row margins), city per day (column margins) and the total.
-    # Keys are ints (see STRIDE): 60,000 cells are hashed several times each below.
-    offsets: dict[dt.date, int] = {day: index for index, day in enumerate(filters.days)}
-    cells: dict[int, list[int]] = {}
-    shelter_totals: dict[int, list[int]] = {}
-    day_totals: dict[int, list[int]] = {}
-    for shelter_id, day, *counts in (in_scope if suppressed else rows).values_list("shelter_id", "day", *COUNTERS):
-        offset = offsets[day]
-        if released_cells is not None:
-            released_cells.append((shelter_id, offset, counts))
-            if wanted is not None and shelter_id not in wanted:
-                continue
-        cells[shelter_id * STRIDE + offset] = counts
-        # Inline, not a helper: this loop runs once per shelter and day (60,000 times a month).
-        total = shelter_totals.get(shelter_id)
-        if total is None:
-            shelter_totals[shelter_id] = counts[:]
-        else:
-            total[0] += counts[0]
-            total[1] += counts[1]
-            total[2] += counts[2]
-            total[3] += counts[3]
-            total[4] += counts[4]
-        total = day_totals.get(offset)
-        if total is None:
-            day_totals[offset] = counts[:]
-        else:
-            total[0] += counts[0]
-            total[1] += counts[1]
-            total[2] += counts[2]
-            total[3] += counts[3]
-            total[4] += counts[4]
+    days = filters.days
+    selection = sorted(wanted or ()) if suppressed and filters.shelter_ids else None
+    if suppressed:
+        weekly = _weekly_sums(in_scope, filters.start, len(days), {name: Sum(name) for name in COUNTERS})
+        stress = release.WeeklyStress(weekly, _city_days(in_scope, filters.start), days=len(days))
+        shelter_totals = _summed_weeks(weekly, wanted)
+        # A selection's day is shown only when it holds every shelter with answers that week
+        # (`WeeklyStress.day`): then it is the city's day, which the release holds.
+        day_totals = stress.day_totals
+        day_kind = functools.partial(stress.day, selection=selection)
+        shelter_kind = stress.shelter
+        total_kind = stress.total(selection=selection)
+    else:
+        cells, shelter_totals, day_totals = _exact_cells(rows, filters.days)
+        day_kind = shelter_kind = _shown
+        total_kind = None
     grand = [0] * 5
-    for counts in day_totals.values():
+    for counts in shelter_totals.values():
         _add(grand, counts)
     shelter_ids = sorted(set(shelter_totals) | (wanted or set()) if filters.shelter_ids else set(shelter_totals))
     names = dict(Shelter.objects.filter(pk__in=shelter_ids).values_list("pk", "name"))
     shelter_ids = [pk for pk in shelter_ids if pk in names]
-    days = filters.days
-    selection = sorted(wanted or ()) if suppressed and filters.shelter_ids else None
-
     primary: set[int] = set()
     complementary: set[int] = set()
-    if released_cells is not None:
-        stress = release.WeeklyStress(released_cells, days=len(days))
-        day_kind = functools.partial(stress.day, selection=selection)
-        shelter_kind = stress.shelter
-        total_kind = stress.total(selection=selection)
-        # The shelter × day CSV gives officials each shelter's weeks: a shelter's day is not released.
-        cells = {}
-        for week, totals in stress.totals.items():
-            for pk in shelter_ids:
-                if pk in totals:
-                    key = pk * STRIDE + week
-                    cells[key] = totals[pk]
-                    kind = stress.shelter_week(pk, week)
-                    (primary if kind == "primary" else complementary if kind else set()).add(key)
-    else:
-        day_kind = shelter_kind = _shown
-        total_kind = None
+    if suppressed:
+        cells, primary, complementary = _week_cells(stress, shelter_ids)
 
     zero = [0] * 5
     daily = [
@@ -364,22 +328,27 @@ def report_build(
     for index, code in enumerate(needs_codes):
         aggregates[f"needs_n{index}"] = _json_sum("needs", code, 0)
         aggregates[f"needs_q{index}"] = _json_sum("needs", code, 1)
-    per_shelter = _per_shelter(rows.values("shelter_id").annotate(**aggregates).order_by()) if aggregates else {}
     count_kind = _always_shown
     if suppressed and aggregates:
-        # The release: per week, each shelter's respondent counts (the sums go with them).
-        counted_names = [f"n{index}" for index in range(len(issue_codes))]
-        counted_names += [f"needs_n{index}" for index in range(len(needs_codes))]
-        counted = {name: aggregates[name] for name in counted_names}
-        per_week = {
-            week: _per_shelter(_grouped(in_scope, filters.start, week, counted)) for week in range(0, len(days), 7)
+        # The release: per week, each shelter's respondent counts (the sums go with them). One
+        # grouped query gives the weeks, and the selection's sums are added up from them: the JSON,
+        # the costly part, is read once.
+        per_week = _weekly_sums(in_scope, filters.start, len(days), aggregates)
+        names_in_order = list(aggregates)
+        per_shelter = {
+            pk: dict(zip(names_in_order, sums, strict=True)) for pk, sums in _summed_weeks(per_week, wanted).items()
         }
-        counts = release.WeeklyCounts(per_week, counted)
+        counted = [f"n{index}" for index in range(len(issue_codes))]
+        counted += [f"needs_n{index}" for index in range(len(needs_codes))]
+        counts = release.WeeklyCounts(per_week, {name: names_in_order.index(name) for name in counted})
 
         def count_kind(key, name: str) -> release.Kind:
             if key == "city":
                 return counts.total(name, selection=selection)
             return counts.shelter(key, name)
+
+    else:
+        per_shelter = _per_shelter(rows.values("shelter_id").annotate(**aggregates).order_by()) if aggregates else {}
 
     heatmap, heatmap_city = _heatmap(per_shelter, issue_codes, shelter_ids, names, kind_of=count_kind)
     needs = _needs(per_shelter, needs_codes, kind_of=count_kind)
@@ -409,21 +378,97 @@ def _always_shown(_key, _name: str) -> None:
     return None
 
 
-def _grouped(rows, start: dt.date, week: int, aggregates: dict):
-    """The rows of one week (from `week` days after `start`), summed per shelter."""
-    first = start + dt.timedelta(days=week)
-    in_week = rows.filter(day__gte=first, day__lte=first + dt.timedelta(days=release.WEEK - 1))
-    return in_week.values("shelter_id").annotate(**aggregates).order_by()
+def _exact_cells(rows, days: list[dt.date]) -> tuple[dict[int, list[int]], dict[int, list[int]], dict[int, list[int]]]:
+    """The exact report's shelter × day cells (keys: see STRIDE), with their shelter and day totals."""
+    offsets: dict[dt.date, int] = {day: index for index, day in enumerate(days)}
+    cells: dict[int, list[int]] = {}
+    shelter_totals: dict[int, list[int]] = {}
+    day_totals: dict[int, list[int]] = {}
+    for shelter_id, day, *counts in rows.values_list("shelter_id", "day", *COUNTERS):
+        offset = offsets[day]
+        cells[shelter_id * STRIDE + offset] = counts
+        # Inline, not a helper: this loop runs once per shelter and day (60,000 times a month).
+        for totals, key in ((shelter_totals, shelter_id), (day_totals, offset)):
+            total = totals.get(key)
+            if total is None:
+                totals[key] = counts[:]
+            else:
+                total[0] += counts[0]
+                total[1] += counts[1]
+                total[2] += counts[2]
+                total[3] += counts[3]
+                total[4] += counts[4]
+    return cells, shelter_totals, day_totals
+
+
+def _week_of(start: dt.date, days: int) -> Case:
+    """A row's week, as the day offset of its Monday from `start` (a Monday). A CASE over the
+    weeks rather than date arithmetic, which every database spells differently."""
+    whens = [
+        When(day__lt=start + dt.timedelta(days=week + release.WEEK), then=Value(week))
+        for week in range(0, days, release.WEEK)
+    ]
+    return Case(*whens, output_field=IntegerField())
+
+
+def _weekly_sums(rows, start: dt.date, days: int, aggregates: dict) -> dict[int, dict[int, tuple[int, ...]]]:
+    """{week: {shelter id: the sums in `aggregates` order}}, summed by the database (a missing
+    value counts 0): the release's entries without a Python loop over the shelters' days."""
+    summed = {name: Coalesce(aggregate, 0) for name, aggregate in aggregates.items()}
+    grouped = rows.annotate(week=_week_of(start, days)).values("shelter_id", "week").annotate(**summed).order_by()
+    weekly: dict[int, dict[int, tuple[int, ...]]] = {week: {} for week in range(0, days, release.WEEK)}
+    for shelter_id, week, *sums in _fetch(grouped):
+        weekly[week][shelter_id] = tuple(sums)
+    return weekly
+
+
+def _summed_weeks(weekly: dict[int, dict[int, tuple[int, ...]]], wanted: set[int] | None) -> dict[int, list[int]]:
+    """Each wanted shelter's sums over the weeks (every shelter's when `wanted` is None)."""
+    totals: dict[int, list[int]] = {}
+    for rows in weekly.values():
+        for shelter_id, sums in rows.items():
+            if wanted is not None and shelter_id not in wanted:
+                continue
+            total = totals.get(shelter_id)
+            totals[shelter_id] = list(sums) if total is None else list(map(operator.add, total, sums))
+    return totals
+
+
+def _city_days(rows, start: dt.date) -> dict[int, tuple[int, ...]]:
+    """The city's five counters per day, keyed by the day's offset from `start`."""
+    per_day = rows.values("day").annotate(**{name: Sum(name) for name in COUNTERS}).order_by()
+    return {(day - start).days: tuple(counts) for day, *counts in per_day.values_list("day", *COUNTERS)}
+
+
+def _week_cells(stress: release.WeeklyStress, shelter_ids: list[int]) -> tuple[dict[int, Any], set[int], set[int]]:
+    """The officials' shelter × week cells (keys: see STRIDE, with the week's Monday) and which are
+    hidden (primary, complementary): a shelter's day is not in the release."""
+    cells: dict[int, Any] = {}
+    primary: set[int] = set()
+    complementary: set[int] = set()
+    for week, totals in stress.totals.items():
+        for pk in shelter_ids:
+            if pk in totals:
+                key = pk * STRIDE + week
+                cells[key] = totals[pk]
+                kind = stress.shelter_week(pk, week)
+                (primary if kind == "primary" else complementary if kind else set()).add(key)
+    return cells, primary, complementary
+
+
+def _fetch(queryset) -> list[tuple]:
+    """A queryset's rows read with a plain cursor: Django's per-value converters cost more than
+    the query for thousands of rows of dozens of sums."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _per_shelter(queryset) -> dict[int, dict[str, int | None]]:
-    """The grouped sums by shelter, read with a plain cursor: Django's per-value converters cost
-    more than the query for 3,000 rows of 46 sums."""
-    sql, params = queryset.query.sql_with_params()
+    """The grouped sums by shelter, by name."""
     names = list(queryset.query.annotation_select)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in _fetch(queryset)}
 
 
 MARKERS = {"primary": suppression.SMALL, "complementary": suppression.HIDDEN, "withheld": suppression.HIDDEN}

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 
 from surveys.suppression import Block, is_small
 
@@ -76,25 +76,15 @@ def _summed_kind(kinds: list[Kind]) -> Kind:
 class WeeklyStress:
     """The stress figures' release: per week, each shelter's totals and the city's per day.
 
-    `cells` are (shelter id, day offset from the report's first day (a Monday), the five counters).
+    `totals` maps a week (the day offset of its Monday from the report's first day) to each
+    shelter's five counters that week; `day_totals` maps a day offset to the city's five counters.
+    Both are summed in SQL (`surveys.reports.build`): no Python loop over the shelters' days.
     """
 
-    def __init__(self, cells: Iterable[tuple[int, int, list[int]]], *, days: int):
+    def __init__(self, totals: Mapping[int, dict[int, list[int]]], day_totals: Mapping[int, list[int]], *, days: int):
         self.weeks = list(range(0, days, WEEK))
-        self.totals: dict[int, dict[int, list[int]]] = {week: {} for week in self.weeks}
-        self.day_totals: dict[int, list[int]] = {}
-        for shelter, offset, counts in cells:
-            # Inline, not a helper: this loop runs once per shelter and day (60,000 times a month).
-            for totals, key in ((self.totals[offset - offset % WEEK], shelter), (self.day_totals, offset)):
-                total = totals.get(key)
-                if total is None:
-                    totals[key] = counts[:]
-                else:
-                    total[0] += counts[0]
-                    total[1] += counts[1]
-                    total[2] += counts[2]
-                    total[3] += counts[3]
-                    total[4] += counts[4]
+        self.totals: dict[int, dict[int, list[int]]] = {week: totals.get(week, {}) for week in self.weeks}
+        self.day_totals = day_totals
         self.blocks: dict[int, Block] = {}
         for week in self.weeks:
             entries = dict(self.totals[week])
@@ -135,16 +125,17 @@ class WeeklyStress:
 class WeeklyCounts:
     """The living issues' and needs' release: per week and counter, each shelter's count and the city's.
 
-    `per_week` maps a week to {shelter id: {counter name: count}}; `names` are the counters that
-    count respondents (the sums and quantities that go with them are shown or hidden with them).
+    `per_week` maps a week to {shelter id: the week's sums}; `columns` maps each counter that
+    counts respondents to its place in those sums (the sums and quantities that go with them are
+    shown or hidden with them).
     """
 
-    def __init__(self, per_week: Mapping[int, Mapping[int, Mapping[str, int | None]]], names: Iterable[str]):
+    def __init__(self, per_week: Mapping[int, Mapping[int, Sequence[int]]], columns: Mapping[str, int]):
         self.blocks: dict[str, list[Block]] = defaultdict(list)
         self.hidden: dict[str, set[int]] = defaultdict(set)  # per counter, the entries hidden in some week
-        for name in names:
+        for name, column in columns.items():
             for rows in per_week.values():
-                values = {shelter: row[name] or 0 for shelter, row in rows.items()}
+                values = {shelter: row[column] for shelter, row in rows.items()}
                 values[CITY] = sum(values.values())
                 block = Block(values, negative=[CITY])
                 self.blocks[name].append(block)

@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Sum, Value, When
+from django.db.models import Case, F, Func, IntegerField, Sum, Value, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -259,8 +259,36 @@ def _needs_codes() -> list[str]:
     return seen
 
 
+class _JsonInt(Func):
+    """`column[code][index]` as an integer (the counts of ReportDay.issues and .needs).
+
+    PostgreSQL gets `(column -> 'code' ->> index)::integer`: a sixth faster than the path operator
+    (`#>> '{code,index}'`) that Django's KT writes, over 46 sums of 60,000 rows in a report. Other
+    databases get KT.
+    """
+
+    output_field = IntegerField()
+
+    def __init__(self, column: str, code: str, index: int):
+        super().__init__(F(column), Value(code))
+        self.index = int(index)
+        self.portable = Cast(KT(f"{column}__{code}__{index}"), IntegerField())
+
+    def resolve_expression(self, *args, **kwargs):
+        resolved = super().resolve_expression(*args, **kwargs)
+        resolved.portable = self.portable.resolve_expression(*args, **kwargs)
+        return resolved
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.portable)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, code = (compiler.compile(expression) for expression in self.get_source_expressions())
+        return f"(({column[0]} -> {code[0]} ->> {self.index}))::integer", (*column[1], *code[1])
+
+
 def _json_sum(column: str, code: str, index: int):
-    return Sum(Cast(KT(f"{column}__{code}__{index}"), IntegerField()))
+    return Sum(_JsonInt(column, code, index))
 
 
 def report_build(

@@ -75,19 +75,14 @@ class Breaker:
 
     def run(self, work: Callable[[], object]) -> bool:
         """Do `work` unless Redis is known to be out; False when it was dropped (and counted)."""
-        if self.is_open:
-            self._dropped()
-            return False
         try:
-            work()
-        except OUTAGE_ERRORS as error:
-            self._opened(error)
-            self._dropped()
+            self.guard(work)
+        except OUTAGE_ERRORS:
             return False
         return True
 
     def guard(self, work: Callable[[], T]) -> T:
-        """Like `run`, for callers that handle Redis errors themselves: while Redis is out, raise at once."""
+        """`run` for callers that handle Redis errors themselves: while Redis is out, raise at once."""
         if self.is_open:
             self._dropped()
             raise redis.ConnectionError(f"Redis is out; {self.name} skipped until it answers")

@@ -86,3 +86,8 @@ def text_within(value: str, *, name: str, max_length: int) -> str:
 def text_param(request, name: str, *, max_length: int = SEARCH_MAX_LENGTH) -> str:
     """An optional text in the query string (`?q=`), at most `max_length` characters."""
     return text_within(request.query_params.get(name, ""), name=name, max_length=max_length)
+
+
+def shown_name(name: str) -> str:
+    """A field's name as an error shows it: a NUL in it written as \\0."""
+    return name.replace("\x00", "\\0")

@@ -1,30 +1,23 @@
 """Refuse hostile input before any view sees it, and give every error the one shape.
 
-- NUL characters in a query string, a form or a JSON body (key or value): PostgreSQL's text cannot
-  hold them, so they would reach the database as a 500. Refused with a 400 naming the field.
-- JSON nested deeper than MAX_JSON_DEPTH (Python's parser dies of recursion at about 1,000 levels).
+- NUL characters in a query string or a form: PostgreSQL's text cannot hold them, so they would
+  reach the database as a 500. Refused with a 400 naming the field. (JSON bodies are the API's:
+  its parser, common/parsers.py, checks them as it parses them, once.)
 - A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 (Django answers it with a bare 400).
 - An error a view answers with an empty body (a 405 from `require_POST`, a bare 404): the JSON shape
   on /api/, the error page elsewhere (common/error_pages.py).
 """
 
-import json
-
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http.multipartparser import MultiPartParserError
-from django.utils.translation import gettext_lazy as _
 
 from common import error_pages
 from common.error_pages import refusal
 from common.errors import database_busy
-from common.limits import MAX_JSON_DEPTH, NUL_MESSAGE
+from common.limits import NUL_MESSAGE, shown_name
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-
-
-def _too_deep() -> str:
-    return _("Nested too deeply (at most %(depth)d levels).") % {"depth": MAX_JSON_DEPTH}
 
 
 class Refused(Exception):
@@ -32,32 +25,10 @@ class Refused(Exception):
         self.field, self.message = field, message
 
 
-def _shown(name: str) -> str:
-    return name.replace("\x00", "\\0")
-
-
 def _check_query(querydict) -> None:
     for name, values in querydict.lists():
         if "\x00" in name or any("\x00" in value for value in values):
-            raise Refused(_shown(name), NUL_MESSAGE)
-
-
-def _check_json(value, path: str = "", depth: int = 0) -> None:
-    """Walk a parsed JSON body; `path` names a field as the API's errors do (`members[0].name`)."""
-    if depth > MAX_JSON_DEPTH:
-        raise Refused(path or "body", _too_deep())
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise Refused(path or "body", NUL_MESSAGE)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            name = f"{path}.{_shown(key)}" if path else _shown(key)
-            if "\x00" in key:
-                raise Refused(name, NUL_MESSAGE)
-            _check_json(item, name, depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_json(item, f"{path}[{index}]", depth + 1)
+            raise Refused(shown_name(name), NUL_MESSAGE)
 
 
 def _check_body(request) -> None:
@@ -65,14 +36,11 @@ def _check_body(request) -> None:
         return
     if request.content_type in _FORM_TYPES:
         _check_query(request.POST)
-    elif request.content_type == "application/json" or request.content_type.endswith("+json"):
-        try:
-            body = json.loads(request.body)
-        except RecursionError:
-            raise Refused("body", _too_deep()) from None
-        except ValueError:
-            return  # not JSON: the view's parser says so in its own words
-        _check_json(body)
+    else:
+        # Read, not parsed: reading holds the body to DATA_UPLOAD_MAX_MEMORY_SIZE, which DRF's
+        # parsers, reading the stream themselves, would not. JSON is the API's parser's to check
+        # as it parses it (common/parsers.py).
+        request.body  # noqa: B018
 
 
 class HostileInputMiddleware:

@@ -313,6 +313,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
+    # JSON refused with a 400 naming the field when it holds NUL or nests too deep.
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Throttles answer 429 in the one error shape; they let requests through when the cache
     # (Redis) cannot be reached, rather than refuse service during an outage.
     "DEFAULT_THROTTLE_CLASSES": ["common.throttles.AnonRateThrottle", "common.throttles.UserRateThrottle"],

@@ -171,9 +171,10 @@ def main() -> int:
     for name, command in commands.items():
         children.append((name, subprocess.Popen(command, cwd=BASE_DIR)))
     restarted_at: dict[str, float] = {}
-    watch = HealthWatch(f"http://{'127.0.0.1' if HOST in ('0.0.0.0', '::') else HOST}:{PORT}/healthz")
+    every_address = HOST in ("0.0.0.0", "::")  # listening on the LAN: this machine answers on 127.0.0.1 too
+    watch = HealthWatch(f"http://{'127.0.0.1' if every_address else HOST}:{PORT}/healthz")
 
-    shown = "<this machine's address>" if HOST in ("0.0.0.0", "::") else HOST
+    shown = "<this machine's address>" if every_address else HOST
     print(f"\nOpen http://{shown}:{PORT}/  (Ctrl-C stops everything)\n")
     stopping = False
 

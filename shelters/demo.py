@@ -495,7 +495,7 @@ def demo_load(*, reset: bool = False) -> DemoSummary:
         if reset:
             source_rows_remove(source=DataSource.SAMPLE)
         counts = sample_data_load()
-        return _summary(counts)
+        return _summary(counts, passwords=_demo_logins())
 
 
 def shelters_sample_load() -> dict[str, int]:
@@ -540,16 +540,12 @@ def _open_shelters(shelters: dict[str, Shelter]) -> None:
 
 
 def _ensure_users(shelters: dict[str, Shelter]) -> None:
-    passwords = demo_passwords()
+    """The demo accounts and their shelters; their passwords are `_demo_logins`'."""
     for demo in DEMO_USERS:
-        user, created = User.objects.get_or_create(
+        user, _created = User.objects.get_or_create(
             username=demo.username,
             defaults={"role": demo.role, "is_staff": demo.superuser, "is_superuser": demo.superuser},
         )
-        # On creation, or to replace the published password: someone who changed theirs keeps it.
-        if created or user.check_password(PUBLISHED_PASSWORD):
-            user.set_password(passwords[demo.username])
-            user.save(update_fields=["password"])
         if demo.manages:
             user.managed_shelters.add(*(shelters[code] for code in demo.manages))
 
@@ -603,15 +599,26 @@ def _register_and_check_in(shelters: dict[str, Shelter]) -> None:
         )
 
 
-def _passwords_still_valid() -> dict[str, str | None]:
-    users = {user.username: user for user in User.objects.filter(username__in=[d.username for d in DEMO_USERS])}
-    return {
-        username: password if username in users and users[username].check_password(password) else None
-        for username, password in demo_passwords().items()
-    }
+def _demo_logins() -> dict[str, str | None]:
+    """Each demo account's password, to print: given to a new account (no password yet) or one
+    still on the published password; None for one whose user changed it. A password check is a
+    deliberately slow hash, so the usual case, the account still on its own, costs one each."""
+    passwords = demo_passwords()
+    logins: dict[str, str | None] = {}
+    for user in User.objects.filter(username__in=passwords):
+        password = passwords[user.username]
+        if user.check_password(password):
+            logins[user.username] = password
+        elif not user.password or user.check_password(PUBLISHED_PASSWORD):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            logins[user.username] = password
+        else:
+            logins[user.username] = None
+    return logins
 
 
-def _summary(counts: dict[str, int]) -> DemoSummary:
+def _summary(counts: dict[str, int], *, passwords: dict[str, str | None]) -> DemoSummary:
     sample_stays = Stay.objects.filter(evacuee__source=DataSource.SAMPLE, checked_out_at__isnull=True)
     sample_shelters = Shelter.objects.filter(source=DataSource.SAMPLE)
     return DemoSummary(
@@ -626,7 +633,7 @@ def _summary(counts: dict[str, int]) -> DemoSummary:
         outside=sample_stays.exclude(mode=StayMode.INSIDE).count(),
         created_people=bool(counts.get("sample_people_created")),
         users=[(demo.username, demo.role) for demo in DEMO_USERS],
-        passwords=_passwords_still_valid(),
+        passwords=passwords,
         managed_shelters=list(
             Shelter.objects.filter(code__in=MANAGED_SHELTER_CODES).order_by("code").values_list("name", flat=True)
         ),

@@ -24,6 +24,9 @@ class User(AbstractUser):
         verbose_name=_("managed shelters"),
         help_text=_("Shelters a shelter manager may operate."),
     )
+    # The common ID of the City OS (the OIDC subject) for whoever signs in through it: a resident
+    # (no role: they see their own page only) or staff, whose role and shelters are still granted here.
+    city_os_id = models.CharField(_("City OS ID"), max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("user")
@@ -143,6 +146,34 @@ class Shelter(models.Model):
     @property
     def accepts_check_ins(self) -> bool:
         return self.status in (ShelterStatus.OPEN, ShelterStatus.FULL)
+
+
+class Disaster(models.Model):
+    """A disaster HQ has declared: while one is open the city is in the disaster context.
+
+    Consent is given per context (peacetime, disaster); legal-basis releases are declared for a
+    disaster; personal data is kept until the disasters a person stayed through are closed.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    started_at = models.DateTimeField(_("started at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    declared_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("disaster")
+        verbose_name_plural = _("disasters")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=models.F("started_at")),
+                name="disaster_closes_after_it_starts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ShelterStatusChange(models.Model):

@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 
 from django.db.models import Prefetch, QuerySet
 
-from access import log, policy
+from access import consent, policy
 from access.errors import NotVisible, object_id
+from consent.rules import Category
 from surveys.models import FollowUp, FollowUpChange, FollowUpState
 
 # The list's state filter: open cases (anything not closed) unless asked otherwise.
@@ -47,7 +48,7 @@ def follow_ups_for_list(
         follow_ups = follow_ups.filter(state=state)
     follow_ups = _with_history(follow_ups).order_by("created_at", "id")
     page = paginate(follow_ups) if paginate is not None else list(follow_ups)
-    log.record_reads(viewer=user, evacuee_ids=[f.evacuee_id for f in page], purpose=purpose)
+    _shown(user, page, purpose=purpose)
     return page
 
 
@@ -58,9 +59,24 @@ def access_follow_up_by_id(user, follow_up_id: int | str, *, purpose: str | None
     follow_up = _with_history(_visible_follow_ups(user)).filter(pk=follow_up_id).first()
     if follow_up is None:
         raise NotVisible(field="follow_up")
-    if purpose is not None:
-        log.record_reads(viewer=user, evacuee_ids=[follow_up.evacuee_id], purpose=purpose)
+    _shown(user, [follow_up], purpose=purpose)
     return follow_up
+
+
+_CATEGORIES = (*consent.PERSON_CATEGORIES, Category.SURVEY)
+
+
+def _shown(user, follow_ups, *, purpose: str | None) -> dict:
+    """A case comes from the person's survey answers: without a basis for those, the case shows
+    neither the person nor the score (`withheld` set), only that a case exists."""
+    verdicts = consent.shown(user, [f.evacuee for f in follow_ups], purpose=purpose, categories=_CATEGORIES)
+    for follow_up in follow_ups:
+        verdict = verdicts[follow_up.evacuee_id]
+        follow_up.withheld = not verdict.allows(Category.SURVEY)
+        if follow_up.withheld:
+            consent.withhold_all(follow_up.evacuee, reason=verdict.withheld[Category.SURVEY])
+            follow_up.k6_score = None
+    return verdicts
 
 
 def shelter_follow_up_list(*, user, shelter_id: int, purpose: str) -> list[dict] | None:
@@ -77,16 +93,16 @@ def shelter_follow_up_list(*, user, shelter_id: int, purpose: str) -> list[dict]
         .select_related("evacuee")
         .order_by("created_at", "id")
     )
-    rows = [
+    follow_ups = list(follow_ups)
+    _shown(user, follow_ups, purpose=purpose)
+    return [
         {
             "id": follow_up.pk,
             "name": follow_up.evacuee.name,
             "name_kana": follow_up.evacuee.name_kana,
             "state": follow_up.state,
             "since": follow_up.created_at.isoformat(),
-            "evacuee_id": follow_up.evacuee_id,
         }
         for follow_up in follow_ups
+        if not follow_up.withheld
     ]
-    log.record_reads(viewer=user, evacuee_ids=[row.pop("evacuee_id") for row in rows], purpose=purpose)
-    return rows

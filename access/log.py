@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from django.utils import timezone
 
 from access.models import PersonalDataAccess
+from common.roles import role_of
 
 # A page that embeds what a stream would send (the shelter dashboard's first snapshot) records
 # those reads under its own purpose, not the stream's.
@@ -39,3 +40,37 @@ def record_reads(*, viewer, evacuee_ids: Iterable[int | None], purpose: str) -> 
     PersonalDataAccess.objects.bulk_create(
         PersonalDataAccess(viewer=viewer, evacuee_id=evacuee_id, purpose=purpose, at=now) for evacuee_id in ids
     )
+
+
+def record_reads_with_bases(*, viewer, reads: dict, purpose: str, shelter_id: int | None = None) -> None:
+    """One row per person shown, with the reader's role and shelter, the basis and the categories.
+
+    `reads` maps evacuee ids to their `access.consent.Verdict` (only people something was shown of).
+    """
+    purpose = _purpose_for_reads.get() or purpose
+    if not reads:
+        return
+    now = timezone.now()
+    role = role_of(viewer) or ""
+    if shelter_id is None:
+        managed = getattr(viewer, "_managed_shelter_ids", None)
+        if managed is not None and len(managed) == 1:
+            shelter_id = next(iter(managed))
+    viewer = viewer if getattr(viewer, "is_authenticated", False) else None
+    rows = []
+    for evacuee_id, verdict in reads.items():
+        basis = verdict.recorded_basis
+        rows.append(
+            PersonalDataAccess(
+                viewer=viewer,
+                evacuee_id=evacuee_id,
+                purpose=purpose,
+                at=now,
+                role=role,
+                shelter_id=shelter_id,
+                basis=basis.code if basis else "",
+                release_id=basis.release_id if basis else None,
+                categories=",".join(sorted(verdict.bases)),
+            )
+        )
+    PersonalDataAccess.objects.bulk_create(rows)

@@ -28,9 +28,10 @@ from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, V
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
-from access import log, policy
+from access import consent, policy
 from access.errors import NotVisible, object_id
 from common.roles import Role, is_headquarters, role_of
+from consent.rules import Category
 from shelters.models import Evacuee, Household, Shelter, Stay, StayMode, SupportNeed
 
 Paginate = Callable[[QuerySet], Sequence]
@@ -184,7 +185,7 @@ def evacuee_search(*, user, query: str, purpose: str, limit: int = 30) -> list[E
     if not is_headquarters(user):
         found = _or_exactly_found(found, text)
     people = list(with_details(found).order_by("name_kana", "name", "id")[:limit])
-    log.record_reads(viewer=user, evacuee_ids=[p.pk for p in people], purpose=purpose)
+    consent.shown(user, people, purpose=purpose)
     return people
 
 
@@ -194,7 +195,7 @@ def evacuees_for_list(*, user, purpose: str, search: str = "", paginate: Paginat
         people = evacuee_search(user=user, query=search, purpose=purpose, limit=100)
         return paginate(people) if paginate is not None else people
     page = _first(paginate, with_details(_visible_evacuees(user)).order_by("name_kana", "name", "id"))
-    log.record_reads(viewer=user, evacuee_ids=[p.pk for p in page], purpose=purpose)
+    consent.shown(user, page, purpose=purpose)
     return page
 
 
@@ -205,8 +206,7 @@ def access_evacuee_by_id(user, evacuee_id: int | str, *, purpose: str | None) ->
     evacuee = with_details(_visible_evacuees(user)).filter(pk=evacuee_id).first()
     if evacuee is None:
         raise NotVisible(field="evacuee")
-    if purpose is not None:
-        log.record_reads(viewer=user, evacuee_ids=[evacuee.pk], purpose=purpose)
+    consent.shown(user, [evacuee], purpose=purpose)
     return evacuee
 
 
@@ -234,10 +234,15 @@ def evacuees_for_check_in(
 
 
 def evacuee_names(user, *, evacuee_ids: Iterable[int], purpose: str) -> dict[int, str]:
-    """Names of people the user may browse (the desk's message after a check-in), logged."""
-    names = dict(_visible_evacuees(user).filter(pk__in=list(evacuee_ids)).values_list("pk", "name"))
-    log.record_reads(viewer=user, evacuee_ids=names, purpose=purpose)
-    return names
+    """Names of people the user may browse and has a basis for (the desk's message after a
+    check-in), logged."""
+    people = list(
+        _visible_evacuees(user)
+        .filter(pk__in=list(evacuee_ids))
+        .only("pk", "name", "city_os_id", "requires_evacuation_support")
+    )
+    verdicts = consent.shown(user, people, purpose=purpose, categories=[Category.BASIC])
+    return {person.pk: person.name for person in people if verdicts[person.pk].allows(Category.BASIC)}
 
 
 # --- Stays -----------------------------------------------------------------------------------------
@@ -257,8 +262,11 @@ def _with_visible_destination(user, stays: QuerySet[Stay]) -> QuerySet[Stay]:
 
 def evacuee_stay_history(user, evacuee: Evacuee) -> list[Stay]:
     """The stays of a person the caller got from `access_evacuee_by_id`: all for HQ, a manager's
-    own shelters' only, each with the destination shelter only when the user may know it."""
+    own shelters' only, each with the destination shelter only when the user may know it. Without
+    a basis for the person's stay history, only their open stays."""
     stays = _visible_stays(user).filter(evacuee_id=evacuee.pk).select_related("shelter")
+    if Category.STAYS in getattr(evacuee, "withheld", {}):
+        stays = stays.filter(checked_out_at__isnull=True)
     return list(_with_visible_destination(user, stays).order_by("-checked_in_at", "-id"))
 
 
@@ -286,7 +294,7 @@ def stays_for_list(*, user, purpose: str, filters: StayFilters = StayFilters(), 
         stays = stays.filter(checked_out_at__isnull=filters.open)
     stays = _with_visible_destination(user, stays.select_related("evacuee")).order_by("-checked_in_at", "-id")
     page = _first(paginate, stays)
-    log.record_reads(viewer=user, evacuee_ids=[s.evacuee_id for s in page], purpose=purpose)
+    consent.shown(user, [s.evacuee for s in page], purpose=purpose)
     return page
 
 
@@ -299,7 +307,7 @@ def access_stay_by_id(user, stay_id: int | str, *, purpose: str, shelter_id: int
     stay = _with_visible_destination(user, stays).filter(pk=stay_id).first()
     if stay is None:
         raise NotVisible(field="stay")
-    log.record_reads(viewer=user, evacuee_ids=[stay.evacuee_id], purpose=purpose)
+    consent.shown(user, [stay.evacuee], purpose=purpose)
     return stay
 
 
@@ -312,8 +320,7 @@ def stays_shown(user, stays: Sequence[Stay], *, purpose: str | None) -> list[Sta
         stay.pk: stay
         for stay in _with_visible_destination(user, Stay.objects.filter(pk__in=ids).select_related("evacuee"))
     }
-    if purpose is not None:
-        log.record_reads(viewer=user, evacuee_ids=[stay.evacuee_id for stay in shown.values()], purpose=purpose)
+    consent.shown(user, [stay.evacuee for stay in shown.values()], purpose=purpose)
     return [shown[pk] for pk in ids if pk in shown]
 
 
@@ -358,12 +365,16 @@ def shelter_residents(
         .order_by("evacuee__household_id", "evacuee__name_kana", "id")
     )
     page = paginate(stays) if paginate is not None else list(stays)
-    log.record_reads(viewer=user, evacuee_ids=[s.evacuee_id for s in page], purpose=purpose)
+    consent.shown(user, [s.evacuee for s in page], purpose=purpose, shelter_id=shelter.pk)
     return page
 
 
 def support_list(*, user, shelter_id: int, purpose: str) -> list[dict] | None:
-    """Residents of a shelter needing support, with names, for those who may see them; else None."""
+    """Residents of a shelter needing support, with names, for those who may see them; else None.
+
+    Someone whose support needs the reader has no basis for is not listed (their needs are counted
+    in the shelter's figures); someone whose name they have no basis for is listed without it.
+    """
     if not policy.may_see_names_at(user, shelter_id):
         return None
     stays = (
@@ -375,7 +386,9 @@ def support_list(*, user, shelter_id: int, purpose: str) -> list[dict] | None:
         .distinct()
         .order_by("evacuee__name_kana", "evacuee_id")
     )
-    rows = [
+    stays = list(stays)
+    verdicts = consent.shown(user, [stay.evacuee for stay in stays], purpose=purpose, shelter_id=shelter_id)
+    return [
         {
             "id": stay.evacuee_id,
             "name": stay.evacuee.name,
@@ -385,9 +398,8 @@ def support_list(*, user, shelter_id: int, purpose: str) -> list[dict] | None:
             "needs": [need.category.code for need in stay.evacuee.support_needs.all()],
         }
         for stay in stays
+        if verdicts[stay.evacuee_id].allows(Category.SUPPORT)
     ]
-    log.record_reads(viewer=user, evacuee_ids=[row["id"] for row in rows], purpose=purpose)
-    return rows
 
 
 # --- Households ------------------------------------------------------------------------------------
@@ -412,7 +424,7 @@ def households_for_list(*, user, purpose: str, paginate: Paginate | None = None)
         .order_by("id")
     )
     page = _first(paginate, households)
-    log.record_reads(viewer=user, evacuee_ids=[m.pk for h in page for m in h.visible_members], purpose=purpose)
+    _members_shown(user, page, purpose=purpose)
     return page
 
 
@@ -429,12 +441,20 @@ def access_household_by_id(user, household_id: int | str, *, purpose: str) -> Ho
     )
     if household is None:
         raise NotVisible(field="household")
-    log.record_reads(viewer=user, evacuee_ids=[m.pk for m in household.visible_members], purpose=purpose)
+    _members_shown(user, [household], purpose=purpose)
     return household
 
 
 def household_registered(user, household: Household, *, purpose: str) -> Household:
     """A household the user has just registered, with every member: they typed them in themselves."""
     household.visible_members = list(Evacuee.objects.filter(household=household).order_by("id"))
-    log.record_reads(viewer=user, evacuee_ids=[m.pk for m in household.visible_members], purpose=purpose)
+    _members_shown(user, [household], purpose=purpose)
     return household
+
+
+def _members_shown(user, households: Sequence[Household], *, purpose: str) -> None:
+    """Each household's `visible_members`, without those the reader has no basis to know are in it."""
+    members = [member for household in households for member in household.visible_members]
+    verdicts = consent.shown(user, members, purpose=purpose)
+    for household in households:
+        household.visible_members = [m for m in household.visible_members if verdicts[m.pk].allows(Category.HOUSEHOLD)]

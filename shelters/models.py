@@ -284,6 +284,19 @@ class Evacuee(models.Model):
         # Deliberately not the name: a model's str ends up in logs and error reports.
         return f"{_('evacuee')} #{self.pk}"
 
+    def save(self, *args, **kwargs):
+        # The access layer blanks what a reader has no basis for (access/consent.py): such an object
+        # is for showing only, and saving it would overwrite the person's real data.
+        if getattr(self, "_masked", False):
+            raise RuntimeError("A person with withheld data cannot be saved; read them again to change them.")
+        super().save(*args, **kwargs)
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None:
+            self._masked = False
+            self.withheld = {}
+
 
 class SupportNeed(models.Model):
     evacuee = models.ForeignKey(Evacuee, on_delete=models.CASCADE, related_name="support_needs")

@@ -91,9 +91,16 @@ class OpenStaySummary(serializers.Serializer):
     checked_in_at = serializers.DateTimeField()
 
 
+def withheld_of(evacuee: Evacuee) -> dict[str, str]:
+    """The categories the access layer withheld from this reader, each with why (`refused`,
+    `not_asked`): their fields are empty and must not be read as "none"."""
+    return dict(getattr(evacuee, "withheld", {}))
+
+
 class EvacueeSerializer(serializers.ModelSerializer):
     support_needs = SupportNeedField(many=True, read_only=True)
     current_stay = serializers.SerializerMethodField()
+    withheld = serializers.SerializerMethodField()
 
     class Meta:
         model = Evacuee
@@ -112,7 +119,11 @@ class EvacueeSerializer(serializers.ModelSerializer):
             "support_needs",
             "current_stay",
             "source",
+            "withheld",
         ]
+
+    def get_withheld(self, evacuee: Evacuee) -> dict[str, str]:
+        return withheld_of(evacuee)
 
     def get_current_stay(self, evacuee: Evacuee) -> dict | None:
         # `open_stays` comes with the person from access.people; there is no reading it here.
@@ -183,6 +194,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 class StaySerializer(serializers.ModelSerializer):
     evacuee_name = serializers.CharField(source="evacuee.name", read_only=True)
+    evacuee_withheld = serializers.SerializerMethodField()
     # Where a transferred person went, only when the reader may know it (annotated by access.people).
     destination_shelter = serializers.IntegerField(
         source="shown_destination_shelter_id", read_only=True, allow_null=True, default=None
@@ -201,7 +213,11 @@ class StaySerializer(serializers.ModelSerializer):
             "destination",
             "destination_shelter",
             "source",
+            "evacuee_withheld",
         ]
+
+    def get_evacuee_withheld(self, stay: Stay) -> dict[str, str]:
+        return withheld_of(stay.evacuee)
 
 
 class CheckInInput(serializers.Serializer):

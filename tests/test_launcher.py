@@ -23,16 +23,17 @@ def answers(url: str) -> bool:
 
 
 def test_the_launcher_starts_the_whole_system_with_a_private_redis_and_ctrl_c_stops_it(tmp_path):
-    port = free_port()
+    port, sandbox_port = free_port(), free_port()
     env = {
         **os.environ,
         "VAR_DIR": str(tmp_path),
         "PORT": str(port),
         # Nothing listens on port 9: the launcher must fall back to its own Redis.
         "REDIS_URL": "redis://127.0.0.1:9/0",
+        "CITYOS_SANDBOX_PORT": str(sandbox_port),
     }
     # The profile `make run` serves: the launcher's default (config.settings.local).
-    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"):
+    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEMO_PASSWORD", "CITYOS_ISSUER"):
         env.pop(name, None)
     manage(env, "migrate", "--noinput")
     log_path = tmp_path / "launcher.log"
@@ -56,7 +57,37 @@ def test_the_launcher_starts_the_whole_system_with_a_private_redis_and_ctrl_c_st
         assert wait_for(lambda: "beat: Starting" in log_path.read_text(), timeout=30), log_path.read_text()
         assert "pong" in ping.stdout, ping.stdout + ping.stderr
 
+        # The City OS sandbox, with its sample residents' logins in the banner, serving its sign-in.
+        sandbox = f"http://127.0.0.1:{sandbox_port}"
+        assert wait_for(lambda: answers(f"{sandbox}/o/.well-known/openid-configuration"), timeout=60)
+        assert f"City OS sandbox (SAMPLE residents; CITYOS_ISSUER unset): {sandbox}/" in log_path.read_text()
+        printed = dict(re.findall(r"^  (sample-\S+) +(\S+)$", log_path.read_text(), re.MULTILINE))
+        assert len(printed) == 6 and all(len(password) >= 12 for password in printed.values())
+        sign_in = httpx.get(f"http://127.0.0.1:{port}/oidc/authenticate/", timeout=10)
+        assert sign_in.status_code == 302 and sign_in.headers["location"].startswith(f"{sandbox}/o/authorize/")
+
     assert launcher.returncode == 0, log_path.read_text()  # after Ctrl-C to the foreground group
     assert not answers(f"http://127.0.0.1:{port}/login/")
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(redis_url, socket_connect_timeout=1).ping()
+
+
+def test_with_a_real_city_os_configured_the_launcher_starts_no_sandbox(tmp_path):
+    port, sandbox_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "VAR_DIR": str(tmp_path),
+        "PORT": str(port),
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+        "CITYOS_SANDBOX_PORT": str(sandbox_port),
+        "CITYOS_ISSUER": "https://city-os.example.jp/oidc",
+    }
+    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"):
+        env.pop(name, None)
+    manage(env, "migrate", "--noinput")
+    log_path = tmp_path / "launcher.log"
+    with launched(env, log_path):
+        assert wait_for(lambda: answers(f"http://127.0.0.1:{port}/login/"), timeout=60), log_path.read_text()
+        assert "City OS sandbox" not in log_path.read_text()
+        assert not answers(f"http://127.0.0.1:{sandbox_port}/o/.well-known/openid-configuration")
+        assert not (tmp_path / "cityos-sandbox").exists()

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import plotly
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "supply",
     "surveys",
     "dashboard",
+    "cityos",
 ]
 
 MIDDLEWARE = [
@@ -407,3 +409,33 @@ REALTIME_HEARTBEAT_SECONDS = env_int("REALTIME_HEARTBEAT_SECONDS", 3)
 # an empty list makes every use opt-in. Release rules are those HQ may declare a release under.
 CONSENT_STANDING_RULES = env_list("CONSENT_STANDING_RULES", ["shelter_operation"])
 CONSENT_RELEASE_RULES = env_list("CONSENT_RELEASE_RULES", ["life_protection", "roster_disaster_release"])
+
+# Aizuwakamatsu's City OS (docs/city-os.md): sign-in with OpenID Connect, and the opt-in, attribute
+# and location APIs cityos/client.py calls. With CITYOS_ISSUER unset, everything points at the City
+# OS sandbox that `make run` starts beside the site (cityos/sandbox/), with the client id, secret
+# and API token it shares with the site under var/cityos-sandbox/. Setting CITYOS_ISSUER means a
+# real City OS: then every CITYOS_* below comes from the environment, and no sandbox is started.
+CITYOS_ISSUER = env_str("CITYOS_ISSUER").rstrip("/")
+CITYOS_SANDBOX = not CITYOS_ISSUER
+if CITYOS_SANDBOX:
+    from cityos.sandbox import instance as _sandbox
+
+    _sandbox_dir = _sandbox.sandbox_dir(VAR_DIR)
+    _sandbox_url = f"http://127.0.0.1:{_sandbox.sandbox_port(env_int('PORT', 8000))}"
+    CITYOS_ISSUER = f"{_sandbox_url}/o"
+    CITYOS_CLIENT_ID = env_str("CITYOS_CLIENT_ID") or _sandbox.client_id(_sandbox_dir)
+    CITYOS_CLIENT_SECRET = env_str("CITYOS_CLIENT_SECRET") or _sandbox.client_secret(_sandbox_dir)
+    CITYOS_API_TOKEN = env_str("CITYOS_API_TOKEN") or _sandbox.api_token(_sandbox_dir)
+    CITYOS_ATTRIBUTES_URL = env_str("CITYOS_ATTRIBUTES_URL", f"{_sandbox_url}/api/attributes")
+    CITYOS_OPTIN_URL = env_str("CITYOS_OPTIN_URL", f"{_sandbox_url}/api/optin")
+    CITYOS_LOCATION_URL = env_str("CITYOS_LOCATION_URL", f"{_sandbox_url}/api/location")
+else:
+    CITYOS_CLIENT_ID = env_str("CITYOS_CLIENT_ID")
+    CITYOS_CLIENT_SECRET = env_str("CITYOS_CLIENT_SECRET")
+    CITYOS_API_TOKEN = env_str("CITYOS_API_TOKEN")
+    CITYOS_ATTRIBUTES_URL = env_str("CITYOS_ATTRIBUTES_URL")
+    CITYOS_OPTIN_URL = env_str("CITYOS_OPTIN_URL")
+    CITYOS_LOCATION_URL = env_str("CITYOS_LOCATION_URL")
+# Seconds any one call to the City OS may take (connect, and each wait for an answer).
+CITYOS_TIMEOUT_SECONDS = env_int("CITYOS_TIMEOUT_SECONDS", 3)
+

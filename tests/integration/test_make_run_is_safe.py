@@ -37,8 +37,23 @@ def make_run(tmp_path_factory):
     """`make run`'s steps with nothing configured: migrate, load the demo, start the launcher."""
     tmp_path = tmp_path_factory.mktemp("make-run")
     port = free_port()
-    env = {**os.environ, "VAR_DIR": str(tmp_path), "PORT": str(port), "REDIS_URL": "redis://127.0.0.1:9/0"}
-    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "DEBUG", "DEMO_PASSWORD", "DEMO"):
+    env = {
+        **os.environ,
+        "VAR_DIR": str(tmp_path),
+        "PORT": str(port),
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+        # The City OS sandbox beside it, on a port of its own (not PORT + 1, which may be taken).
+        "CITYOS_SANDBOX_PORT": str(free_port()),
+    }
+    for name in (
+        "DJANGO_SETTINGS_MODULE",
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "DEBUG",
+        "DEMO_PASSWORD",
+        "DEMO",
+        "CITYOS_ISSUER",
+    ):
         env.pop(name, None)
     manage(env, "migrate", "--noinput")
     demo_output = manage(env, "load_demo")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CityOSConfig(AppConfig):
+    name = "cityos"
+    verbose_name = "City OS"

@@ -106,6 +106,11 @@ NOT_PERSONAL: dict[str, NotPersonal] = {
     "api-root": NotPersonal("the API's index of links"),
     "schema": NotPersonal("the OpenAPI schema"),
     "api-docs": NotPersonal("the API documentation page"),
+    "cityos:sign_in": NotPersonal("sends the browser to the City OS to sign in (OpenID Connect)"),
+    "cityos:callback": NotPersonal(
+        "signs in the user whose city_os_id is the City OS subject, or makes a resident; shows no person"
+    ),
+    "me": NotPersonal("the signed-in resident's own page: their own City OS ID, nobody else's"),
 }
 
 # The Django admin is for superusers and is being routed through services by its own change;

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from cityos import views as cityos_views
 from config.health import healthz
 from shelters import views as shelter_views
 
@@ -16,7 +17,9 @@ urlpatterns = [
     path("", shelter_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", cityos_views.logout, name="logout"),
+    path("oidc/", include("cityos.urls")),
+    path("me/", include("residents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("shelters/", include("shelters.urls")),
     path("dashboard/", include("dashboard.urls")),

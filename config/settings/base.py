@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "surveys",
     "dashboard",
     "cityos",
+    "residents",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,8 @@ LOGOUT_REDIRECT_URL = "login"
 # REMOTE_ADDR (django-ipware is not installed; set AXES_CLIENT_IP_CALLABLE behind a proxy).
 AUTHENTICATION_BACKENDS = [
     "common.lockouts.LockoutBackend",
+    # Sign-in with the City OS (OpenID Connect): finds the user by city_os_id, or makes a resident.
+    "cityos.auth.CityOSBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "common.lockouts.LockoutHandler"
@@ -436,6 +439,20 @@ else:
     CITYOS_ATTRIBUTES_URL = env_str("CITYOS_ATTRIBUTES_URL")
     CITYOS_OPTIN_URL = env_str("CITYOS_OPTIN_URL")
     CITYOS_LOCATION_URL = env_str("CITYOS_LOCATION_URL")
+# The logout form's POST is redirected to the City OS's end_session_endpoint (cityos.views.logout),
+# which the browser follows only when form-action names its origin.
+_CSP_DIRECTIVES["form-action"] = ["'self'", "{0.scheme}://{0.netloc}".format(urlsplit(CITYOS_ISSUER))]
 # Seconds any one call to the City OS may take (connect, and each wait for an answer).
 CITYOS_TIMEOUT_SECONDS = env_int("CITYOS_TIMEOUT_SECONDS", 3)
 
+# mozilla-django-oidc, the relying party (cityos/auth.py, cityos/views.py). The client id and secret
+# are CITYOS_CLIENT_*; the endpoints come from the issuer's discovery document (cityos.client.discovery),
+# fetched when a sign-in first needs it.
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = CITYOS_TIMEOUT_SECONDS
+OIDC_AUTHENTICATION_CALLBACK_URL = "cityos:callback"
+# Kept for the logout, which ends the City OS's session too (its end_session_endpoint).
+OIDC_STORE_ID_TOKEN = True

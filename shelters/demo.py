@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -447,6 +448,34 @@ def sample_households(*, today: date) -> list[list[PersonData]]:
     return households
 
 
+# The City OS sandbox's sample residents (cityos/sandbox/, docs/city-os.md), the one sample file both read.
+CITY_OS_SANDBOX_RESIDENTS = Path(settings.BASE_DIR) / "data" / "cityos-sandbox" / "residents.json"
+
+
+def city_os_sandbox_households() -> list[list[PersonData]]:
+    """The sandbox's sample residents who are known here too (`known_to_shelters`), by household, with
+    their common IDs: a desk finds them by the QR code the sandbox shows them. Registered, not checked
+    in (they are at home, as the sandbox's location count has them)."""
+    households: dict[str, list[PersonData]] = {}
+    for resident in json.loads(CITY_OS_SANDBOX_RESIDENTS.read_text())["residents"]:
+        if not resident.get("known_to_shelters"):
+            continue
+        households.setdefault(resident["household"], []).append(
+            PersonData(
+                name=resident["name"],
+                name_kana=resident["name_kana"],
+                birth_date=date.fromisoformat(resident["birth_date"]),
+                sex=resident["sex"],
+                address=resident["address"],
+                phone=resident["phone"],
+                city_os_id=resident["city_os_id"],
+                requires_evacuation_support=resident.get("requires_evacuation_support", False),
+                support_needs=resident.get("support_needs"),
+            )
+        )
+    return list(households.values())
+
+
 def needs_welfare_shelter(person: PersonData) -> bool:
     return person.requires_evacuation_support or bool((person.support_needs or {}).keys() & WELFARE_NEEDS)
 
@@ -556,6 +585,8 @@ def _register_and_check_in(shelters: dict[str, Shelter]) -> None:
     registered = [
         (members, household_register(members=members, actor=None, source=DataSource.SAMPLE)) for members in households
     ]
+    for members in city_os_sandbox_households():
+        household_register(members=members, actor=None, source=DataSource.SAMPLE)
     open_shelters = [s for s in shelters.values() if s.accepts_check_ins]
     if not open_shelters:
         return

@@ -156,7 +156,7 @@ def test_a_few_hundred_fictional_evacuees_are_registered_in_households_of_one_to
     for person in evacuees:
         assert person.address.startswith("福島県会津若松市") and person.address.endswith("（サンプル）")
         assert person.phone == "" or re.fullmatch(r"0242-00-\d{4}", person.phone)
-        assert person.city_os_id is None or re.fullmatch(r"AIZU-SAMPLE-\d{6}", person.city_os_id)
+        assert person.city_os_id is None or re.fullmatch(r"AIZU-SAMPLE-\d{6}|AIZU-SANDBOX-\d{4}", person.city_os_id)
         assert person.name_kana
     assert 0.25 <= evacuees.exclude(city_os_id=None).count() / evacuees.count() <= 0.42
     ages = [_age(person.birth_date) for person in evacuees]
@@ -386,3 +386,21 @@ def test_reset_gives_back_the_stock_that_the_sample_answers_requests_had_reserve
 
     assert sum(Stock.objects.values_list("reserved", flat=True)) == reserved_before
     assert not SupplyTask.objects.exists()
+
+
+def test_the_city_os_sandboxs_residents_known_to_shelters_are_registered_with_their_common_ids(loaded):
+    """One sample file (data/cityos-sandbox/residents.json) for the sandbox and the demo: a desk finds
+    these people by the QR code the sandbox shows them; the one who refused sharing is not known here."""
+    known = Evacuee.objects.filter(city_os_id__startswith="AIZU-SANDBOX-")
+
+    assert set(known.values_list("city_os_id", flat=True)) == {
+        "AIZU-SANDBOX-0001",
+        "AIZU-SANDBOX-0002",
+        "AIZU-SANDBOX-0003",
+        "AIZU-SANDBOX-0004",
+        "AIZU-SANDBOX-0006",
+    }
+    yamada = known.filter(name__startswith="山田")
+    assert yamada.values("household").distinct().count() == 1 and yamada.count() == 3
+    assert known.get(city_os_id="AIZU-SANDBOX-0004").requires_evacuation_support
+    assert not Stay.objects.filter(evacuee__in=known).exists()

@@ -129,3 +129,34 @@ def consents_record(
         details={"record": str(record.receipt_id), "method": method, "cells": len(applied)},
     )
     return record
+
+
+@transaction.atomic
+def consents_answer(
+    *,
+    answers: dict[str, dict[str, str]],
+    categories: Iterable[str],
+    recipients: Iterable[str],
+    context: str,
+    method: str,
+    collected_by=None,
+) -> list[ConsentRecord]:
+    """Record residents' answers to the questions they were asked (consent/asking.py), all or none.
+
+    `answers` maps each subject to {category: given | refused}. The questions are worked out again
+    here under the subject's lock, so an answer only changes the cells that are still to be asked
+    (a question answered meanwhile on another device is not overwritten by a stale page).
+    """
+    from consent import asking  # asking builds this module's Changes: imported when used
+
+    categories, recipients = list(categories), list(recipients)
+    records = []
+    for subject in sorted(answers):  # one lock order for every caller
+        consent_subject_locked(subject)
+        questions = asking.questions_for(subject, categories, recipients, context)
+        changes = asking.changes_for(questions, answers[subject])
+        if changes:
+            record = consents_record(subject=subject, changes=changes, method=method, collected_by=collected_by)
+            if record is not None:
+                records.append(record)
+    return records

@@ -31,7 +31,8 @@ class NotPersonal:
 
 PERSONAL: dict[str, Personal] = {
     # Pages
-    "shelters:desk": Personal((people.evacuee_search,)),
+    "shelters:desk": Personal((people.evacuee_search, people.people_to_ask)),
+    "shelters:desk_consent": Personal((people.people_to_ask,)),
     "shelters:desk_check_in": Personal((people.evacuees_for_check_in, people.evacuee_names)),
     "shelters:residents": Personal((people.shelter_residents,)),
     "shelters:check_out": Personal((people.access_stay_by_id,)),
@@ -85,6 +86,11 @@ NOT_PERSONAL: dict[str, NotPersonal] = {
         "but nothing is ever shown back"
     ),
     "surveys_public:thanks": NotPersonal("a thank-you page"),
+    "consent:ask_own_device": NotPersonal(
+        "the desk's questions on the resident's phone: a signed token names only the ledger's subject; "
+        "no personal data is shown, only the questions and the resident's own answers are written"
+    ),
+    "consent:ask_signed_in": NotPersonal("the same questions for a resident signed in with their City OS ID"),
     "reports:index": NotPersonal("survey reports from the anonymous day totals, small cells suppressed"),
     "reports:print": NotPersonal("the same reports, printable"),
     "reports:csv": NotPersonal("the same reports as CSV"),

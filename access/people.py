@@ -245,6 +245,30 @@ def evacuee_names(user, *, evacuee_ids: Iterable[int], purpose: str) -> dict[int
     return {person.pk: person.name for person in people if verdicts[person.pk].allows(Category.BASIC)}
 
 
+# The desk asks at most a household at a time (the walk-in form takes 20 members).
+MAX_PEOPLE_TO_ASK = 20
+
+
+def people_to_ask(user, *, shelter_id: int, evacuee_ids: Iterable[int], purpose: str) -> list[Evacuee]:
+    """People staying at the shelter now, of those named: whom the desk asks after a check-in.
+
+    Only the name is shown (withheld where the person refused it); the read is logged. People who
+    are not there, or whom the user may not browse, are left out.
+    """
+    ids = list(dict.fromkeys(int(pk) for pk in evacuee_ids))[:MAX_PEOPLE_TO_ASK]
+    if not ids:
+        return []
+    people = list(
+        _visible_evacuees(user)
+        .filter(pk__in=ids)
+        .filter(Exists(_open_stays().filter(shelter_id=shelter_id)))
+        .only("pk", "name", "city_os_id", "requires_evacuation_support")
+        .order_by("id")
+    )
+    consent.shown(user, people, purpose=purpose, categories=[Category.BASIC], shelter_id=shelter_id)
+    return people
+
+
 # --- Stays -----------------------------------------------------------------------------------------
 
 

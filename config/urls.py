@@ -26,6 +26,7 @@ urlpatterns = [
     path("surveys/imports/", include("surveys.imports.urls")),
     path("surveys/", include("surveys.answering.urls")),
     path("s/", include("surveys.answering.public_urls")),
+    path("consent/", include("consent.urls")),
     path("surveys/follow-ups/", include("surveys.follow_ups.urls")),
     path("reports/", include("surveys.reports.urls")),
     path("supplies/", include("supply.urls")),

@@ -8,15 +8,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from access import figures, people, policy
+from access.consent import current_context
 from common import limits
 from common.errors import ApplicationError
 from common.permissions import role_required
 from common.redirects import redirect_to_next
 from common.roles import is_headquarters
+from consent import asking, links
+from consent import services as consent_services
+from consent.models import subject_of
+from consent.rules import Category, Method
 from shelters import selectors, services
 from shelters.forms import (
     CheckInForm,
@@ -38,6 +43,71 @@ def _operated_shelter(request, shelter_id: int) -> Shelter:
 
 def _report(request, error: ApplicationError) -> None:
     messages.error(request, str(error.message))
+
+
+# --- Asking the resident (consent/asking.py) -------------------------------------------------------
+
+# What the desk says when a resident refused something, plainly: at registration it was not saved;
+# for someone already registered it is no longer shown to the shelter's staff.
+_NOT_SAVED = {
+    Category.BASIC: gettext_lazy(
+        "Name and other basic details were not saved: the person is counted only (氏名非公開)."
+    ),
+    Category.CONTACT: gettext_lazy("The phone number was not saved."),
+    Category.HOUSEHOLD: gettext_lazy("The household was not linked: each person was registered on their own."),
+    Category.SUPPORT: gettext_lazy("The support needs were not saved."),
+}
+_NOT_SHOWN = {
+    Category.BASIC: gettext_lazy("Their name will not be shown: they are counted only."),
+    Category.CONTACT: gettext_lazy("Their phone number will not be shown."),
+    Category.HOUSEHOLD: gettext_lazy("Their household will not be shown."),
+    Category.SUPPORT: gettext_lazy("Their support needs will not be shown."),
+}
+
+
+def _ids(values, limit: int = people.MAX_PEOPLE_TO_ASK) -> list[int]:
+    return [int(v) for v in list(values)[:limit] if limits.is_id(v)]
+
+
+def _ask_panel(request, shelter: Shelter, evacuee_ids: list[int], *, purpose: str) -> list[dict]:
+    """For each person just checked in whose timing says ask: the questions and their own-phone link."""
+    context = current_context()
+    panel = []
+    for person in people.people_to_ask(request.user, shelter_id=shelter.pk, evacuee_ids=evacuee_ids, purpose=purpose):
+        subject = subject_of(person)
+        questions = asking.questions_for(subject, asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS, context)
+        if questions:
+            url = request.build_absolute_uri(links.own_device_path(subject))
+            panel.append(
+                {
+                    "person": person,
+                    "questions": questions,
+                    "prefix": f"ask-{person.pk}-",
+                    "own_device_url": url,
+                    "qr": links.qr_svg(url),
+                }
+            )
+    return panel
+
+
+def _desk_context(request, shelter: Shelter, **extra) -> dict:
+    context = {
+        "shelter": shelter,
+        "query": "",
+        "all_people": is_headquarters(request.user),
+        "groups": [],
+        "result_count": 0,
+        "idempotency_key": uuid.uuid4().hex,
+        "modes": StayMode.choices,
+        "walk_in_form": WalkInHouseholdForm(initial={"idempotency_key": uuid.uuid4().hex}),
+        "member_formset": MemberFormSet(prefix="member"),
+        # A walk-in is new to the ledger: every question of the desk, unless a City OS ID says otherwise.
+        "walk_in_questions": asking.questions_for_someone_new(asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS),
+        "ask_given": [],
+        "ask_refused": [],
+    }
+    context.update(extra)
+    return context
 
 
 @role_required
@@ -117,20 +187,18 @@ def desk(request, shelter_id: int):
     households: dict = {}
     for person in results:
         households.setdefault(person.household_id or f"p{person.pk}", []).append(person)
+    ask_ids = _ids(request.GET.get("ask", "").split(","))
     return render(
         request,
         "shelters/desk.html",
-        {
-            "shelter": shelter,
-            "query": query,
-            "all_people": is_headquarters(request.user),
-            "groups": list(households.values()),
-            "result_count": len(results),
-            "idempotency_key": uuid.uuid4().hex,
-            "modes": StayMode.choices,
-            "walk_in_form": WalkInHouseholdForm(initial={"idempotency_key": uuid.uuid4().hex}),
-            "member_formset": MemberFormSet(prefix="member"),
-        },
+        _desk_context(
+            request,
+            shelter,
+            query=query,
+            groups=list(households.values()),
+            result_count=len(results),
+            ask_panel=_ask_panel(request, shelter, ask_ids, purpose="page.desk_ask") if ask_ids else [],
+        ),
     )
 
 
@@ -182,17 +250,25 @@ def desk_check_in(request, shelter_id: int):
             slips,
         ),
     )
-    return redirect(back)
+    # The check-in is done; now the desk asks what the residents' timing says to ask (skippable).
+    return redirect(f"{back}?ask={','.join(str(stay.evacuee_id) for stay in result.stays)}")
 
 
 @require_POST
 @role_required
 def desk_walk_in(request, shelter_id: int):
-    """Register a new household that walked in and check it in, in one submit."""
+    """Register a new household that walked in and check it in, in one submit, with the resident's
+    answers to the desk's questions (what they refuse is not saved)."""
     shelter = _operated_shelter(request, shelter_id)
     form = WalkInHouseholdForm(request.POST)
     formset = MemberFormSet(request.POST, prefix="member")
-    if form.is_valid() and formset.is_valid():
+    answers: dict[str, str] = {}
+    answer_error = ""
+    try:
+        answers = asking.answers_from(request.POST, prefix="ask-")
+    except ApplicationError as error:
+        answer_error = str(error.message)
+    if form.is_valid() and formset.is_valid() and not answer_error:
         members = [f.to_person(address=form.cleaned_data["address"]) for f in formset.forms if f.has_changed()]
         try:
             result = services.walk_in_register_and_check_in(
@@ -201,36 +277,91 @@ def desk_walk_in(request, shelter_id: int):
                 actor=request.user,
                 mode=form.cleaned_data["mode"],
                 idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                consent_answers=answers,
             )
         except ApplicationError as error:
             _report(request, error)
         else:
             count = len(result.stays)
+            ids = ",".join(str(stay.evacuee_id) for stay in result.stays)
             messages.success(
                 request,
-                ngettext(
-                    "Registered and checked in %(count)d person.", "Registered and checked in %(count)d people.", count
-                )
-                % {"count": count},
+                format_html(
+                    "{} {} {}",
+                    ngettext(
+                        "Registered and checked in %(count)d person.",
+                        "Registered and checked in %(count)d people.",
+                        count,
+                    )
+                    % {"count": count},
+                    " ".join(str(_NOT_SAVED[c]) for c in asking.DESK_CATEGORIES if c in result.not_recorded),
+                    ""
+                    if answers
+                    else format_html(
+                        '<a class="ask-link" href="{}?ask={}">{}</a>',
+                        reverse("shelters:desk", args=[shelter.pk]),
+                        ids,
+                        _("Ask the questions now (or on their own phone)"),
+                    ),
+                ),
             )
             return redirect("shelters:desk", shelter_id=shelter.pk)
     return render(
         request,
         "shelters/desk.html",
-        {
-            "shelter": shelter,
-            "query": "",
-            "all_people": is_headquarters(request.user),
-            "groups": [],
-            "result_count": 0,
-            "idempotency_key": uuid.uuid4().hex,
-            "modes": StayMode.choices,
-            "walk_in_form": form,
-            "member_formset": formset,
-            "walk_in_open": True,
-        },
+        _desk_context(
+            request,
+            shelter,
+            walk_in_form=form,
+            member_formset=formset,
+            walk_in_open=True,
+            answer_error=answer_error,
+            ask_given=[c for c, d in answers.items() if d == "given"],
+            ask_refused=[c for c, d in answers.items() if d == "refused"],
+        ),
         status=400,
     )
+
+
+@require_POST
+@role_required
+def desk_consent(request, shelter_id: int):
+    """The residents' answers to the desk's questions after a check-in; "later" records nothing."""
+    shelter = _operated_shelter(request, shelter_id)
+    requested = _ids(request.POST.getlist("evacuees"))
+    back = reverse("shelters:desk", args=[shelter.pk])
+    if request.POST.get("later"):
+        messages.success(request, _("Nothing was recorded. They will be asked again next time."))
+        return redirect(back)
+    asked = people.people_to_ask(
+        request.user, shelter_id=shelter.pk, evacuee_ids=requested, purpose="page.desk_consent"
+    )
+    try:
+        answers = {subject_of(p): asking.answers_from(request.POST, prefix=f"ask-{p.pk}-") for p in asked}
+        consent_services.consents_answer(
+            answers={subject: given for subject, given in answers.items() if given},
+            categories=asking.DESK_CATEGORIES,
+            recipients=asking.DESK_RECIPIENTS,
+            context=current_context(),
+            method=Method.DESK,
+            collected_by=request.user,
+        )
+    except ApplicationError as error:
+        _report(request, error)
+        return redirect(f"{back}?ask={','.join(str(pk) for pk in requested)}")
+    refused = {c for given in answers.values() for c, d in given.items() if d == "refused"}
+    messages.success(
+        request,
+        " ".join(
+            [
+                str(
+                    _("Thank you. The answers were recorded.") if any(answers.values()) else _("Nothing was recorded.")
+                ),
+                *(str(_NOT_SHOWN[c]) for c in asking.DESK_CATEGORIES if c in refused),
+            ]
+        ),
+    )
+    return redirect(back)
 
 
 @role_required

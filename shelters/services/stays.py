@@ -7,8 +7,8 @@ stays they count and under that shelter's row lock.
 """
 
 import secrets
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
@@ -16,8 +16,13 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access.consent import current_context
 from common.audit import audit_record
 from common.errors import ApplicationError
+from consent import asking
+from consent.models import subject_of, subject_of_city_os_id
+from consent.rules import Category, Method, Recipient
+from consent.services import consents_record
 from shelters import events
 from shelters.models import (
     CheckIn,
@@ -34,6 +39,7 @@ from shelters.models import (
     SupportNeed,
     User,
 )
+from shelters.services import asking as desk_asking
 from shelters.services.moves import people_moved
 
 # Allowed manual status changes. 満員 is also set and lifted automatically by occupancy.
@@ -195,6 +201,8 @@ class CheckInResult:
     check_in: CheckIn
     stays: list[Stay]
     replayed: bool  # True when an idempotency key matched an earlier check-in
+    # What the resident refused at the desk and was therefore not written (a walk-in's categories).
+    not_recorded: frozenset[str] = frozenset()
 
 
 def stay_check_in(
@@ -597,16 +605,65 @@ def walk_in_register_and_check_in(
     actor: User | None,
     mode: str = StayMode.INSIDE,
     idempotency_key: str | None = None,
+    consent_answers: Mapping[str, str] | None = None,
 ) -> CheckInResult:
-    """The desk's one-form path: a new household registered and checked in together."""
+    """The desk's one-form path: a new household registered and checked in together.
+
+    `consent_answers` (category -> given | refused) are the resident's answers to the desk's
+    questions (consent/asking.py), for every member of the form; what they or their ledger refuse
+    to the shelter's staff is not written (services/asking.py). The registration, the consent
+    records and the check-in are one transaction: a check-in refused (the shelter closed meanwhile)
+    leaves no person and no consent behind. `result.not_recorded` names what was left out.
+    """
     if idempotency_key and CheckIn.objects.filter(idempotency_key=idempotency_key).exists():
         check_in = CheckIn.objects.get(idempotency_key=idempotency_key)
         return CheckInResult(check_in=check_in, stays=list(check_in.stays.order_by("id")), replayed=True)
-    household = household_register(members=members, actor=actor)
-    return stay_check_in(
+    if not members:
+        raise ApplicationError(_("A household needs at least one member."), field="members")
+    answers = dict(consent_answers or {})
+    context = current_context()
+    planned = []  # (person as written, questions asked, refused categories)
+    not_recorded: set[str] = set()
+    for person in members:
+        known = (person.city_os_id or "").strip()
+        subject = subject_of_city_os_id(known) if known else None
+        questions = asking.questions_for(subject, asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS, context)
+        asked = {q.category: answers[q.category] for q in questions if q.category in answers}
+        ledger = asking.decisions_of(subject, recipient=Recipient.SHELTER_STAFF, context=context)
+        refused = desk_asking.refused_categories(asked, ledger)
+        typed = desk_asking.typed_categories(person) | ({Category.HOUSEHOLD} if len(members) > 1 else set())
+        not_recorded |= refused & typed
+        planned.append((desk_asking.without_refused(person, refused), questions, asked, refused))
+    together = [person for person, _questions, _asked, refused in planned if Category.HOUSEHOLD not in refused]
+    household = Household.objects.create() if together else None
+    evacuees = []
+    for index, (person, questions, asked, refused) in enumerate(planned):
+        try:
+            evacuee = _create_evacuee(
+                person, household=None if Category.HOUSEHOLD in refused else household, source=DataSource.REAL
+            )
+        except ApplicationError as error:
+            error.field = f"members[{index}].{error.field}" if error.field else f"members[{index}]"
+            raise
+        evacuees.append(evacuee)
+        changes = asking.changes_for(questions, asked)
+        if changes:
+            consents_record(subject=subject_of(evacuee), changes=changes, method=Method.DESK, collected_by=actor)
+    if household is not None:
+        household.representative = next(e for e in evacuees if e.household_id == household.pk)
+        household.save(update_fields=["representative"])
+    audit_record(
+        actor=actor,
+        action="household.register",
+        object_type="household",
+        object_id=household.pk if household else "",
+        details={"members": [e.pk for e in evacuees], "not_recorded": sorted(not_recorded)},
+    )
+    result = stay_check_in(
         shelter_id=shelter_id,
-        evacuee_ids=list(household.members.order_by("id").values_list("id", flat=True)),
+        evacuee_ids=[e.pk for e in evacuees],
         actor=actor,
         mode=mode,
         idempotency_key=idempotency_key,
     )
+    return replace(result, not_recorded=frozenset(not_recorded))

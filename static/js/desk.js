@@ -33,3 +33,16 @@
     });
   });
 })();
+
+// The questions to the resident in the walk-in form: "later" clears the answers, so nothing is
+// recorded and they are asked next time.
+(function () {
+  "use strict";
+  var clear = document.getElementById("walk-in-ask-later");
+  if (!clear) return;
+  clear.addEventListener("click", function () {
+    clear.closest("fieldset").querySelectorAll("input[type=radio]").forEach(function (radio) {
+      radio.checked = false;
+    });
+  });
+})();

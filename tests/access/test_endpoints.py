@@ -79,6 +79,11 @@ PROBES = {
         lambda w, a, b: reverse("shelters:desk_check_in", args=[a.pk]),
         lambda w, a, b: {"evacuees": [w.nowhere.pk], "mode": "inside", "q": w.nowhere.walk_in_id},
     ),
+    "shelters:desk_consent": (
+        "post",
+        lambda w, a, b: reverse("shelters:desk_consent", args=[a.pk]),
+        lambda w, a, b: {"evacuees": [w.resident.pk], f"ask-{w.resident.pk}-support": "given"},
+    ),
     "shelters:residents": ("get", lambda w, a, b: reverse("shelters:residents", args=[a.pk]), None),
     "shelters:check_out": (
         "post",

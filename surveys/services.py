@@ -17,10 +17,15 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access.consent import current_context
 from common.audit import audit_record
 from common.changes import refuse_unknown_fields, row_save
 from common.errors import ApplicationError
 from common.limits import INT32_MAX
+from consent import asking
+from consent.models import subject_of
+from consent.rules import Category, Method
+from consent.services import consents_answer
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
 from supply.services import NeedLine, requests_from_survey
 from surveys import events, scoring
@@ -219,6 +224,10 @@ def response_submit(
     if earlier is not None:
         return earlier, False
     cleaned = submission_clean(version=version, raw_answers=raw_answers)
+    if respondent is not None and not survey_may_link(respondent):
+        # The resident refused to have their survey answers linked to them: the answers still
+        # count, anonymously (the day totals, the needs), but open no follow-up case by name.
+        respondent = None
     try:
         with transaction.atomic():
             response = _store(
@@ -239,6 +248,32 @@ def response_submit(
             raise
         return earlier, False
     return response, True
+
+
+def survey_may_link(respondent: Evacuee) -> bool:
+    """Answers are linked to the resident (a follow-up by name, requests for them) unless they
+    refused `survey` to any of those who would see it: the shelter's staff, HQ, the health staff."""
+    return not asking.refused_any(
+        subject_of(respondent), category=Category.SURVEY, recipients=asking.SURVEY_RECIPIENTS, context=current_context()
+    )
+
+
+@transaction.atomic
+def response_submit_asked(
+    *, respondent: Evacuee | None, consent_answers: Mapping[str, str], **submission
+) -> tuple[Response, bool]:
+    """The phone survey with its question first: the resident's answer about linking their survey
+    answers is recorded (Method.PHONE_SURVEY), then the answers, linked to them only if they did not
+    refuse; both in one transaction, so a refused submission records neither."""
+    if respondent is not None and consent_answers:
+        consents_answer(
+            answers={subject_of(respondent): dict(consent_answers)},
+            categories=asking.SURVEY_CATEGORIES,
+            recipients=asking.SURVEY_RECIPIENTS,
+            context=current_context(),
+            method=Method.PHONE_SURVEY,
+        )
+    return response_submit(respondent=respondent, **submission)
 
 
 def _store(

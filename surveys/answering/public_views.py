@@ -15,7 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from access import surveys as survey_access
+from access.consent import current_context
 from common.errors import ApplicationError
+from consent import asking
+from consent.models import subject_of
 from shelters.models import Shelter
 from surveys import selectors, services
 from surveys.answering import links, ratelimit
@@ -67,6 +70,18 @@ def _token_error(token_text: str, shelter: Shelter):
     return respondent, None
 
 
+CONSENT_PREFIX = "consent-"
+
+
+def _consent_questions(respondent) -> list[asking.Question]:
+    """The question about linking survey answers to the resident, when their timing says ask it."""
+    if respondent is None:
+        return []
+    return asking.questions_for(
+        subject_of(respondent), asking.SURVEY_CATEGORIES, asking.SURVEY_RECIPIENTS, current_context()
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def answer(request, key: str):
     shelter = _shelter_from_key(key)
@@ -77,6 +92,11 @@ def answer(request, key: str):
     submission_key = uuid.uuid4().hex
     version = None
     status = 200
+    consent_questions: list[asking.Question] = []
+    consent_answers: dict[str, str] = {}
+    if request.method == "GET" and token_text.strip():
+        # The slip's QR code brings the token: the question is asked before anything is answered.
+        consent_questions = _consent_questions(_token_error(token_text, shelter)[0])
     if request.method == "POST":
         if _rate_limited(request, key):
             return render(request, "surveys/rate_limited.html", {"shelter": shelter}, status=429)
@@ -85,12 +105,23 @@ def answer(request, key: str):
         submission_key = request.POST.get("submission_key", "")
         version = selectors.answerable_version(version_id=request.POST.get("version", ""))
         respondent, token_error = _token_error(token_text, shelter)
+        consent_questions = _consent_questions(respondent)
+        try:
+            consent_answers = asking.answers_from(
+                request.POST, prefix=CONSENT_PREFIX, categories=asking.SURVEY_CATEGORIES
+            )
+        except ApplicationError as error:
+            errors[error.field] = [str(error.message)]
+        unanswered = [q for q in consent_questions if q.category not in consent_answers]
         status = 400
         if version is None:
             general_error = _("The survey has changed since this page was opened. Please answer again.")
             raw_answers, submission_key = {}, uuid.uuid4().hex
-        elif token_error:
-            errors["token"] = [token_error]
+        elif token_error or unanswered or errors:
+            if token_error:
+                errors["token"] = [token_error]
+            for question in unanswered:
+                errors.setdefault(f"{CONSENT_PREFIX}{question.category}", [_("Please answer this question first.")])
             try:
                 services.submission_clean(version=version, raw_answers=raw_answers)
             except ApplicationError as error:
@@ -98,13 +129,14 @@ def answer(request, key: str):
             general_error = _("Check the answers marked.")
         else:
             try:
-                services.response_submit(
+                services.response_submit_asked(
+                    consent_answers=consent_answers,
+                    respondent=respondent,
                     version=version,
                     shelter=shelter,
                     raw_answers=raw_answers,
                     channel=ResponseChannel.PHONE,
                     submission_key=f"phone:{submission_key}" if submission_key else "",
-                    respondent=respondent,
                 )
             except ApplicationError as error:
                 errors.update(error.fields)
@@ -125,6 +157,11 @@ def answer(request, key: str):
             "token_errors": errors.get("token", []),
             "general_error": general_error,
             "submission_key": submission_key,
+            "consent_questions": consent_questions,
+            "consent_prefix": CONSENT_PREFIX,
+            "consent_errors": [m for q in consent_questions for m in errors.get(f"{CONSENT_PREFIX}{q.category}", [])],
+            "consent_given": [c for c, d in consent_answers.items() if d == "given"],
+            "consent_refused": [c for c, d in consent_answers.items() if d == "refused"],
         }
     )
     return render(request, "surveys/answer.html", context, status=status)

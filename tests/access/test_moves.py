@@ -94,7 +94,9 @@ def test_the_survey_token_is_accepted_at_the_new_shelter_and_no_longer_at_the_ol
     answers = {**k6_answers(2), "version": version.pk}
 
     at_a = client.post(links.survey_path(shelter_a), {**answers, "token": token, "submission_key": "at-a"})
-    at_b = client.post(links.survey_path(shelter_b), {**answers, "token": token, "submission_key": "at-b"})
+    at_b = client.post(
+        links.survey_path(shelter_b), {**answers, "token": token, "consent-survey": "given", "submission_key": "at-b"}
+    )
 
     assert at_a.status_code == 400
     assert at_b.status_code == 302

@@ -80,6 +80,11 @@ def test_a_resident_answers_on_a_phone_from_the_posters_qr_code_and_is_followed_
         # One column that fits the phone: nothing wider than the screen.
         assert mobile.evaluate("document.documentElement.scrollWidth") <= 390
         mobile.locator("button.submit").tap()
+        # A typed code links the answers to the resident: they are asked first (consent/asking.py),
+        # with their answers kept.
+        expect(mobile.locator("#consent-question")).to_be_visible()
+        mobile.locator("input[name=consent-survey][value=given]").locator("xpath=..").tap()
+        mobile.locator("button.submit").tap()
 
         expect(mobile.locator("h1")).to_have_text("ご回答ありがとうございました。")
         assert "会津 花子" not in mobile.content()

@@ -15,6 +15,8 @@ from tests.surveys.conftest import k6_post, status_of
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ["hq", "manager_a", "manager_b", "official", "anonymous"]
+# The resident's answer to the question asked first (consent/asking.py): link my answers to me.
+LINK = {"consent-survey": "given"}
 
 
 def answer_url(shelter, token=""):
@@ -183,7 +185,7 @@ def test_an_answer_with_a_token_is_linked_to_the_resident_and_a_distressed_one_i
     assert token in page
     assert resident_a.name not in page  # the token never reveals whose it is
 
-    response = post(client, shelter_a, {"version": version.pk, "token": token, **k6_post([3, 3, 2, 2, 2, 2])})
+    response = post(client, shelter_a, {"version": version.pk, "token": token, **LINK, **k6_post([3, 3, 2, 2, 2, 2])})
 
     assert response.status_code == 302
     stored = Response.objects.get()
@@ -194,7 +196,7 @@ def test_an_answer_with_a_token_is_linked_to_the_resident_and_a_distressed_one_i
 def test_a_token_is_accepted_in_lower_case_and_with_spaces(client, shelter_a, resident_a, version, hq):
     token = services.survey_token_issue(evacuee=resident_a, actor=hq).token
 
-    post(client, shelter_a, {"version": version.pk, "token": f" {token[:5].lower()} {token[5:]} "})
+    post(client, shelter_a, {"version": version.pk, "token": f" {token[:5].lower()} {token[5:]} ", **LINK})
 
     assert Response.objects.get().respondent == resident_a
 
@@ -236,14 +238,18 @@ def test_a_token_of_a_person_staying_nowhere_is_accepted_at_any_shelter(client, 
     person = EvacueeFactory()
     token = services.survey_token_issue(evacuee=person, actor=hq).token
 
-    post(client, shelter_a, {"version": version.pk, "token": token})
+    post(client, shelter_a, {"version": version.pk, "token": token, **LINK})
 
     assert Response.objects.get().respondent == person
 
 
 def test_the_shelter_link_never_reads_answers_back(client, shelter_a, resident_a, version, hq):
     token = services.survey_token_issue(evacuee=resident_a, actor=hq).token
-    post(client, shelter_a, {"version": version.pk, "token": token, "q-comment": "秘密の相談", **k6_post([4] * 6)})
+    post(
+        client,
+        shelter_a,
+        {"version": version.pk, "token": token, **LINK, "q-comment": "秘密の相談", **k6_post([4] * 6)},
+    )
     key = links.shelter_key(shelter_a)
 
     pages = [
@@ -251,7 +257,7 @@ def test_the_shelter_link_never_reads_answers_back(client, shelter_a, resident_a
         client.get(f"/s/{key}/?t={token}"),
         client.get(f"/s/{key}/thanks/"),
         # Re-sending the same submission key returns the thank-you, never the stored response.
-        post(client, shelter_a, {"version": version.pk, "token": token}, key="k1"),
+        post(client, shelter_a, {"version": version.pk, "token": token, **LINK}, key="k1"),
     ]
 
     for page in pages:

@@ -24,7 +24,7 @@ HEADCOUNT_NAME = "氏名非公開"
 
 
 def refused_categories(answers: dict[str, str], ledger: dict[str, str]) -> set[str]:
-    """The categories refused to the shelter's staff: this submit's answer, else the ledger's."""
+    """The categories refused to the shelter's staff: the answer given now, else the ledger's."""
     found = set()
     for category in (Category.BASIC, Category.CONTACT, Category.HOUSEHOLD, Category.SUPPORT):
         decision = answers.get(category) or ledger.get(category)

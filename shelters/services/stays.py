@@ -622,22 +622,28 @@ def walk_in_register_and_check_in(
         raise ApplicationError(_("A household needs at least one member."), field="members")
     answers = dict(consent_answers or {})
     context = current_context()
-    planned = []  # (person as written, questions asked, refused categories)
+    # The form asked everyone in it every question (a walk-in is someone new to the desk), so an
+    # answer given there counts for every recipient it named, whatever the member's ledger held.
+    asked = [
+        replace(question, context=context)
+        for question in asking.questions_for_someone_new(asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS)
+    ]
+    changes = asking.changes_for(asked, answers)
+    planned = []  # (the person as written, what they refuse to the shelter's staff)
     not_recorded: set[str] = set()
     for person in members:
         known = (person.city_os_id or "").strip()
-        subject = subject_of_city_os_id(known) if known else None
-        questions = asking.questions_for(subject, asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS, context)
-        asked = {q.category: answers[q.category] for q in questions if q.category in answers}
-        ledger = asking.decisions_of(subject, recipient=Recipient.SHELTER_STAFF, context=context)
-        refused = desk_asking.refused_categories(asked, ledger)
+        ledger = asking.decisions_of(
+            subject_of_city_os_id(known) if known else None, recipient=Recipient.SHELTER_STAFF, context=context
+        )
+        refused = desk_asking.refused_categories(answers, ledger)
         typed = desk_asking.typed_categories(person) | ({Category.HOUSEHOLD} if len(members) > 1 else set())
         not_recorded |= refused & typed
-        planned.append((desk_asking.without_refused(person, refused), questions, asked, refused))
-    together = [person for person, _questions, _asked, refused in planned if Category.HOUSEHOLD not in refused]
+        planned.append((desk_asking.without_refused(person, refused), refused))
+    together = any(Category.HOUSEHOLD not in refused for _person, refused in planned)
     household = Household.objects.create() if together else None
     evacuees = []
-    for index, (person, questions, asked, refused) in enumerate(planned):
+    for index, (person, refused) in enumerate(planned):
         try:
             evacuee = _create_evacuee(
                 person, household=None if Category.HOUSEHOLD in refused else household, source=DataSource.REAL
@@ -646,19 +652,27 @@ def walk_in_register_and_check_in(
             error.field = f"members[{index}].{error.field}" if error.field else f"members[{index}]"
             raise
         evacuees.append(evacuee)
-        changes = asking.changes_for(questions, asked)
         if changes:
             consents_record(subject=subject_of(evacuee), changes=changes, method=Method.DESK, collected_by=actor)
     if household is not None:
         household.representative = next(e for e in evacuees if e.household_id == household.pk)
         household.save(update_fields=["representative"])
-    audit_record(
-        actor=actor,
-        action="household.register",
-        object_type="household",
-        object_id=household.pk if household else "",
-        details={"members": [e.pk for e in evacuees], "not_recorded": sorted(not_recorded)},
-    )
+        audit_record(
+            actor=actor,
+            action="household.register",
+            object_type="household",
+            object_id=household.pk,
+            details={"members": [e.pk for e in evacuees if e.household_id], "not_recorded": sorted(not_recorded)},
+        )
+    for evacuee in evacuees:
+        if evacuee.household_id is None:
+            audit_record(
+                actor=actor,
+                action="evacuee.register",
+                object_type="evacuee",
+                object_id=evacuee.pk,
+                details={"not_recorded": sorted(not_recorded)},
+            )
     result = stay_check_in(
         shelter_id=shelter_id,
         evacuee_ids=[e.pk for e in evacuees],

@@ -301,3 +301,29 @@ def test_the_own_phone_code_on_the_panel_opens_the_same_questions(as_user, manag
     assert phone.status_code == 200
     assert person.name not in phone.content.decode()
     assert [q.category for q in phone.context["questions"]] == ["basic", "contact", "household", "support"]
+
+
+def test_an_answer_given_in_the_walk_in_form_counts_even_when_the_timing_would_not_have_asked(
+    manager_a, shelter_a, support_categories
+):
+    consents_record(
+        subject="cityos:AIZU-0002",
+        changes=[Change("support", r, "peacetime", "given") for r in ("shelter_staff", "hq")],
+        method=Method.RESIDENT_PAGE,
+        timing=Timing.ONCE,
+    )
+
+    result = services.walk_in_register_and_check_in(
+        shelter_id=shelter_a.pk,
+        members=[services.PersonData(name="会津 六郎", city_os_id="AIZU-0002", support_needs={"infant": ""})],
+        actor=manager_a,
+        consent_answers={"support": "refused"},
+    )
+
+    assert not SupportNeed.objects.filter(evacuee__city_os_id="AIZU-0002").exists()
+    assert result.not_recorded == {"support"}
+    assert set(
+        ConsentDecision.objects.filter(subject="cityos:AIZU-0002", category="support").values_list(
+            "decision", flat=True
+        )
+    ) == {"refused"}

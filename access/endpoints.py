@@ -12,7 +12,7 @@ Names are URL names as `reverse()` takes them (`shelters:evacuee`, `evacuee-deta
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from access import follow_ups, people, supply_requests, surveys
+from access import follow_ups, people, residents, supply_requests, surveys
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,27 @@ PERSONAL: dict[str, Personal] = {
     "follow-up-list": Personal((follow_ups.follow_ups_for_list,)),
     "follow-up-detail": Personal((follow_ups.access_follow_up_by_id,)),
     "follow-up-change-state": Personal((follow_ups.access_follow_up_by_id,)),
+    "residents:corrections": Personal((residents.correction_requests_for_list,)),
+}
+
+
+@dataclass(frozen=True)
+class Own:
+    """The signed-in resident's own data, found by their City OS ID through these access functions:
+    nobody else's, whatever the URL says (tests/residents/ probe each as another resident)."""
+
+    through: tuple[Callable, ...]
+
+
+OWN: dict[str, Own] = {
+    "me:index": Own((residents.own_data,)),
+    "me:consents": Own((residents.own_consents,)),
+    "me:records": Own((residents.own_consent_records,)),
+    "me:receipt": Own((residents.own_consent_record,)),
+    "me:accesses": Own((residents.own_accesses,)),
+    "me:data_json": Own((residents.own_data, residents.own_accesses)),
+    "me:data_csv": Own((residents.own_data, residents.own_accesses)),
+    "me:correction": Own((residents.own_people, residents.own_person_by_id)),
 }
 
 SHELTER_FIGURES = "shelter registry and figures (counts only, see access.figures)"
@@ -109,6 +130,9 @@ NOT_PERSONAL: dict[str, NotPersonal] = {
     "supply-task-receive": NotPersonal("a supply task"),
     "security:lockouts": NotPersonal("login lockouts: staff usernames and client addresses, HQ only"),
     "security:lockout_clear": NotPersonal("lifts a login lockout"),
+    "residents:correction_handle": NotPersonal(
+        "HQ marks a correction request handled (access.residents.access_correction_request_by_id); shows no person"
+    ),
     "api-root": NotPersonal("the API's index of links"),
     "schema": NotPersonal("the OpenAPI schema"),
     "api-docs": NotPersonal("the API documentation page"),
@@ -116,7 +140,6 @@ NOT_PERSONAL: dict[str, NotPersonal] = {
     "cityos:callback": NotPersonal(
         "signs in the user whose city_os_id is the City OS subject, or makes a resident; shows no person"
     ),
-    "me": NotPersonal("the signed-in resident's own page: their own City OS ID, nobody else's"),
 }
 
 # The Django admin is for superusers and is being routed through services by its own change;
@@ -124,5 +147,5 @@ NOT_PERSONAL: dict[str, NotPersonal] = {
 EXEMPT_NAMESPACES = {"admin": "the Django admin: superusers only (is_staff), see the ModelAdmins"}
 
 
-def classification(url_name: str) -> Personal | NotPersonal | None:
-    return PERSONAL.get(url_name) or NOT_PERSONAL.get(url_name)
+def classification(url_name: str) -> Personal | Own | NotPersonal | None:
+    return PERSONAL.get(url_name) or OWN.get(url_name) or NOT_PERSONAL.get(url_name)

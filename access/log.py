@@ -74,3 +74,26 @@ def record_reads_with_bases(*, viewer, reads: dict, purpose: str, shelter_id: in
             )
         )
     PersonalDataAccess.objects.bulk_create(rows)
+
+
+def record_household_reads(*, viewer, evacuee_ids: Iterable[int], purpose: str) -> None:
+    """Household members' names shown to a resident on their own page: one row per member, role
+    "resident" and basis "household" (they are registered together), so the member sees it."""
+    purpose = _purpose_for_reads.get() or purpose
+    ids = list(dict.fromkeys(i for i in evacuee_ids if i is not None))
+    if not ids:
+        return
+    now = timezone.now()
+    viewer = viewer if getattr(viewer, "is_authenticated", False) else None
+    PersonalDataAccess.objects.bulk_create(
+        PersonalDataAccess(
+            viewer=viewer,
+            evacuee_id=evacuee_id,
+            purpose=purpose,
+            at=now,
+            role="resident",
+            basis="household",
+            categories="basic",
+        )
+        for evacuee_id in ids
+    )

@@ -160,3 +160,22 @@ def can_watch_supplies(user) -> bool:
 def can_request_supplies(user, shelter: Shelter | int) -> bool:
     """File and follow a shelter's requests, and confirm what arrived there."""
     return can_operate_shelter(user, shelter)
+
+
+# --- Residents ----------------------------------------------------------------------------------
+
+
+def may_use_own_page(user) -> bool:
+    """The resident's own page (/me/): anyone signed in with a City OS ID, staff included; it shows
+    only the data the city holds under that ID (access/residents.py)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and getattr(user, "city_os_id", None))
+
+
+def is_resident_only(user) -> bool:
+    """Signed in with a City OS ID and no role: their own pages are all they may use."""
+    return may_use_own_page(user) and role_of(user) is None
+
+
+def may_handle_corrections(user) -> bool:
+    """Residents' requests to correct their data: HQ and administrators, who may correct anyone."""
+    return is_headquarters(user)

@@ -70,7 +70,7 @@ class CityOSCallback(OIDCAuthenticationCallbackView):
     def success_url(self) -> str:
         if role_of(self.request.user) is None:
             try:
-                return reverse("me")
+                return reverse("me:index")
             except NoReverseMatch:
                 return "/"
         return super().success_url

@@ -31,6 +31,8 @@ urlpatterns = [
     path("reports/", include("surveys.reports.urls")),
     path("supplies/", include("supply.urls")),
     path("security/", include("common.urls")),
+    path("me/", include("residents.urls")),
+    path("residents/", include("residents.hq_urls")),
     path("api/", include("config.api_urls")),
     path("api/", include("surveys.follow_ups.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

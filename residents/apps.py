@@ -1,6 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ResidentsConfig(AppConfig):
+    """The resident's own page (/me/): what the city holds about them, their consents, their
+    consent records, who looked at their data, downloads and requests for correction."""
+
+    default_auto_field = "django.db.models.BigAutoField"
     name = "residents"
-    verbose_name = "Residents"
+    verbose_name = _("Residents")

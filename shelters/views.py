@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,11 +18,11 @@ from common import limits
 from common.errors import ApplicationError
 from common.permissions import role_required
 from common.redirects import redirect_to_next
-from common.roles import is_headquarters
 from consent import asking, links
 from consent import services as consent_services
 from consent.models import subject_of
 from consent.rules import Category, Method
+from common.roles import is_headquarters, is_staff_member
 from shelters import selectors, services
 from shelters.forms import (
     CheckInForm,
@@ -110,8 +111,12 @@ def _desk_context(request, shelter: Shelter, **extra) -> dict:
     return context
 
 
-@role_required
+@login_required
 def home(request):
+    if policy.is_resident_only(request.user):
+        return redirect("me:index")
+    if not is_staff_member(request.user):
+        raise PermissionDenied
     managed = policy.operated_shelters(request.user)
     if not is_headquarters(request.user) and managed.count() == 1:
         return redirect("shelters:desk", shelter_id=managed.get().pk)

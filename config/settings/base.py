@@ -456,3 +456,10 @@ OIDC_TIMEOUT = CITYOS_TIMEOUT_SECONDS
 OIDC_AUTHENTICATION_CALLBACK_URL = "cityos:callback"
 # Kept for the logout, which ends the City OS's session too (its end_session_endpoint).
 OIDC_STORE_ID_TOKEN = True
+# Who holds residents' data, as every consent record (receipt) a resident downloads names it
+# (residents/receipts.py). The defaults are the city hall's public details; a deployment sets its
+# privacy office's own.
+CONSENT_CONTROLLER_NAME = env_str("CONSENT_CONTROLLER_NAME", "会津若松市")
+CONSENT_CONTROLLER_CONTACT = env_str("CONSENT_CONTROLLER_CONTACT", "会津若松市役所 0242-39-1111")
+CONSENT_CONTROLLER_ADDRESS = env_str("CONSENT_CONTROLLER_ADDRESS", "〒965-8601 福島県会津若松市東栄町3番46号")
+CONSENT_PRIVACY_POLICY_URL = env_str("CONSENT_PRIVACY_POLICY_URL", "https://www.city.aizuwakamatsu.fukushima.jp/")

@@ -4,7 +4,9 @@ and a supply request naming them, and a person who stays nowhere."""
 from dataclasses import dataclass
 
 import pytest
+from django.utils import timezone
 
+from residents.models import CorrectionRequest
 from shelters import services
 from shelters.models import Evacuee, Stay
 from supply import services as supply_services
@@ -40,6 +42,10 @@ def world(shelter_a, shelter_b, hq):
         shelter=shelter_a, item=Item.objects.get(code="water"), actor=hq, quantity=2, evacuee=resident
     )
     nowhere = EvacueeFactory(name="来訪 次郎", name_kana="ライホウ ジロウ", phone="0242-55-0001")
+    # A request to correct the resident's record, for HQ's list of them.
+    CorrectionRequest.objects.create(
+        requester=hq, evacuee=resident, field="phone", message="番号が違います", created_at=timezone.now()
+    )
     return World(
         resident=resident,
         stay=stay,

@@ -24,6 +24,7 @@ PERSONAL_MODELS = {
     "Response",
     "Request",
     "PersonalDataAccess",
+    "CorrectionRequest",
 }
 PERSONAL_RELATIONS = {
     "stays",
@@ -35,6 +36,7 @@ PERSONAL_RELATIONS = {
     "supply_requests",
     "accesses",
     "changes",
+    "correction_requests",
 }
 # A relation counts when a query is built on it. `.all()` is left out on purpose: it is how code reads
 # what an access function prefetched (`follow_up.changes.all()`), which costs no query.
@@ -60,7 +62,18 @@ QUERY_METHODS = {
     "in_bulk",
     "iterator",
 }
-APPS = ["access", "common", "config", "dashboard", "notifications", "realtime", "shelters", "supply", "surveys"]
+APPS = [
+    "access",
+    "common",
+    "config",
+    "dashboard",
+    "notifications",
+    "realtime",
+    "residents",
+    "shelters",
+    "supply",
+    "surveys",
+]
 
 # Who else may touch these tables, and why. Keep it short.
 ALLOWED = {

@@ -31,7 +31,6 @@ urlpatterns = [
     path("reports/", include("surveys.reports.urls")),
     path("supplies/", include("supply.urls")),
     path("security/", include("common.urls")),
-    path("me/", include("residents.urls")),
     path("residents/", include("residents.hq_urls")),
     path("api/", include("config.api_urls")),
     path("api/", include("surveys.follow_ups.api")),

@@ -21,7 +21,14 @@ MAX_OPEN_CORRECTIONS = 20
 
 
 def resident_consents_change(*, user, changes: Iterable[Change], timing: str | None) -> ConsentRecord | None:
-    """The resident's own answers on /me/consents/: one consent record, collected by themselves."""
+    """The resident's own answers on /me/consents/: one consent record, collected by themselves.
+
+    The form always sends the timing; it is recorded only when it is new (or chosen for the first
+    time), so a record says what the resident changed."""
+    if timing is not None:
+        current = own.own_consents(user)
+        if current.timing_set and current.timing == timing:
+            timing = None
     return consents_record(
         subject=own.own_subject(user),
         changes=changes,

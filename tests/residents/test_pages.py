@@ -167,3 +167,14 @@ def test_reading_the_page_records_the_household_members_read_not_the_resident_th
         "page.me_household",
         "household",
     )
+
+
+def test_the_pages_read_in_english_too(resident, as_user):
+    client = as_user(resident.user)
+    client.cookies["django_language"] = "en"
+
+    body = client.get(reverse("me:consents")).content.decode()
+
+    assert "Who looked at my data" in body
+    assert "When the law lets the city use data without your consent" in body
+    assert "Save my choices" in body

@@ -18,11 +18,11 @@ from common import limits
 from common.errors import ApplicationError
 from common.permissions import role_required
 from common.redirects import redirect_to_next
+from common.roles import is_headquarters, is_staff_member
 from consent import asking, links
 from consent import services as consent_services
 from consent.models import subject_of
 from consent.rules import Category, Method
-from common.roles import is_headquarters, is_staff_member
 from shelters import selectors, services
 from shelters.forms import (
     CheckInForm,

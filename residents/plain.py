@@ -13,6 +13,8 @@ PURPOSES = {
     "page.residents": _("Looked at the list of people staying at the shelter"),
     "page.desk_search": _("Searched for you at the check-in desk"),
     "page.desk_check_in": _("Checked you in at the desk"),
+    "page.desk_ask": _("Asked for your consent at the desk"),
+    "page.desk_consent": _("Recorded your consent answers at the desk"),
     "page.check_out": _("Checked you out"),
     "page.transfer": _("Moved you to another shelter"),
     "page.survey_slip": _("Printed your survey slip"),

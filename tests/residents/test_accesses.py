@@ -125,3 +125,57 @@ def test_another_residents_accesses_are_never_shown(resident, other_resident, ma
 
     assert shelter_a.name not in body
     assert 'class="card access"' not in body
+
+
+def test_every_purpose_the_site_records_has_a_plain_phrase():
+    """Each purpose code written anywhere in the site's code reads as a phrase, not the generic one."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from residents import plain
+
+    found = set()
+    for app in ("access", "shelters", "surveys", "supply", "dashboard", "consent", "cityos", "realtime", "residents"):
+        for path in (Path(settings.BASE_DIR) / app).rglob("*.py"):
+            found |= set(re.findall(r"purpose=\"((?:page|api|socket|task)\.[a-z_]+)\"", path.read_text()))
+            found |= set(re.findall(r"\"((?:page|api|socket|task)\.[a-z_]+)\"", path.read_text()))
+
+    assert found
+    assert sorted(found - set(plain.PURPOSES)) == []
+
+
+def test_the_page_reads_a_fixed_number_of_queries_however_many_reads_there_are(resident, hq, shelter_a, as_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(resident.user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("me:accesses")).status_code == 200
+        return len(captured)
+
+    PersonalDataAccess.objects.create(
+        viewer=hq,
+        evacuee=resident.person,
+        purpose="page.evacuee_detail",
+        at=timezone.now(),
+        role="hq",
+        shelter=shelter_a,
+    )
+    one = queries()
+    PersonalDataAccess.objects.bulk_create(
+        PersonalDataAccess(
+            viewer=hq,
+            evacuee=resident.person,
+            purpose="page.residents",
+            at=timezone.now(),
+            role="manager",
+            shelter=shelter_a,
+        )
+        for _ in range(40)
+    )
+
+    assert queries() == one

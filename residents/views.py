@@ -251,7 +251,13 @@ def _access_rows(accesses) -> list[dict]:
             {
                 "at": access.at,
                 "role": plain.role_phrase(access.role),
-                "place": access.shelter.name if access.shelter_id else None,
+                "place": (
+                    access.shelter.name
+                    if access.shelter_id
+                    else _("Their own page")
+                    if access.role == own.RESIDENT_ROLE
+                    else None
+                ),
                 "purpose": plain.purpose_phrase(access.purpose),
                 "basis": plain.basis_phrase(access),
                 "categories": [

@@ -179,3 +179,19 @@ def test_the_page_reads_a_fixed_number_of_queries_however_many_reads_there_are(r
     )
 
     assert queries() == one
+
+
+def test_a_household_member_reading_my_name_on_their_page_shows_as_such(resident, as_user, db):
+    from tests.factories import UserFactory
+
+    resident.family.city_os_id = "AIZU-0003"
+    resident.family.save()
+    family_user = UserFactory(role="", city_os_id="AIZU-0003")
+    as_user(resident.user).get(reverse("me:index"))  # shows the family member's name
+
+    body = as_user(family_user).get(reverse("me:accesses")).content.decode()
+
+    assert "同じ世帯の方" in body
+    assert "その方ご自身のページ" in body
+    assert "同じ世帯として登録されているため" in body
+    assert resident.user.username not in body

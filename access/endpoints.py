@@ -54,6 +54,8 @@ PERSONAL: dict[str, Personal] = {
     "stay-detail": Personal((people.access_stay_by_id,)),
     "stay-check-out": Personal((people.access_stay_by_id, people.stays_shown)),
     "stay-transfer": Personal((people.access_stay_by_id, people.stays_shown)),
+    "desk-questions": Personal((people.people_to_ask,)),
+    "desk-answers": Personal((people.people_to_ask,)),
     "check-in-list": Personal((people.evacuees_for_check_in, people.stays_shown)),
     "supply-request-list": Personal((supply_requests.supply_requests_for_list, people.access_evacuee_by_id)),
     "supply-request-detail": Personal((supply_requests.access_supply_request_by_id,)),

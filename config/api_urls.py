@@ -15,6 +15,7 @@ router.register("evacuees", shelters_api.EvacueeViewSet, basename="evacuee")
 router.register("households", shelters_api.HouseholdViewSet, basename="household")
 router.register("stays", shelters_api.StayViewSet, basename="stay")
 router.register("check-ins", shelters_api.CheckInViewSet, basename="check-in")
+router.register("desk", shelters_api.DeskAskingViewSet, basename="desk")
 router.register("supply/requests", supply_api.RequestViewSet, basename="supply-request")
 router.register("supply/tasks", supply_api.TaskViewSet, basename="supply-task")
 

@@ -12,19 +12,28 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from access import figures, people, policy
+from access.consent import current_context
 from common import limits
 from common.permissions import HasRole
+from consent import asking, links
+from consent import services as consent_services
+from consent.models import subject_of
+from consent.rules import Method
 from shelters import selectors, services
 from shelters.models import CheckIn, DataSource, Evacuee, Household, Shelter, ShelterStatus, Stay, StayMode
 from shelters.serializers import (
     CheckInInput,
     CheckOutInput,
+    DeskAnswersInput,
+    DeskAnswersResult,
+    DeskQuestionsQuery,
     EvacueeListSerializer,
     EvacueeSerializer,
     EvacueeUpdateInput,
     HouseholdInput,
     HouseholdSerializer,
     PersonInput,
+    PersonQuestionsSerializer,
     ShelterSerializer,
     ShelterStatusChangeSerializer,
     StatusChangeInput,
@@ -331,4 +340,72 @@ class CheckInViewSet(viewsets.GenericViewSet):
         return Response(
             StaySerializer(people.stays_shown(request.user, result.stays, purpose="api.check_in"), many=True).data,
             status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,
+        )
+
+
+class DeskAskingViewSet(viewsets.GenericViewSet):
+    """The desk's questions to people just checked in, by each one's timing (consent/asking.py), and
+    their answers. The check-in never waits on these: check in first (`/api/check-ins/`), then ask;
+    "later" records nothing. Only people staying at the shelter now are asked."""
+
+    permission_classes = [HasRole, MaySeePersonalData]
+    serializer_class = DeskAnswersInput
+    # At most a household at a time, answered whole: no pages, no filters.
+    pagination_class = None
+    filter_backends: list = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("shelter", limits.ID_SCHEMA, required=True),
+            OpenApiParameter("evacuees", {"type": "array", "items": limits.ID_SCHEMA, "maxItems": 20}, required=True),
+        ],
+        responses=PersonQuestionsSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def questions(self, request):
+        query = DeskQuestionsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        shelter_id = query.validated_data["shelter"]
+        _require_operator(request.user, shelter_id)
+        found = selectors.desk_questions(
+            user=request.user,
+            shelter_id=shelter_id,
+            evacuee_ids=query.validated_data["evacuees"],
+            purpose="api.desk_questions",
+        )
+        rows = [
+            {
+                "person": entry.person,
+                "questions": entry.questions,
+                "own_device_url": request.build_absolute_uri(links.own_device_path(entry.subject)),
+            }
+            for entry in found
+        ]
+        return Response(PersonQuestionsSerializer(rows, many=True).data)
+
+    @extend_schema(request=DeskAnswersInput, responses={200: DeskAnswersResult(many=True)})
+    @action(detail=False, methods=["post"])
+    def answers(self, request):
+        data = DeskAnswersInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        shelter_id = data.validated_data["shelter"]
+        _require_operator(request.user, shelter_id)
+        given = {row["evacuee"]: row["answers"] for row in data.validated_data["answers"]}
+        asked = people.people_to_ask(
+            request.user, shelter_id=shelter_id, evacuee_ids=list(given), purpose="api.desk_answers"
+        )
+        subjects = {subject_of(person): person.pk for person in asked}
+        records = consent_services.consents_answer(
+            answers={subject: given[pk] for subject, pk in subjects.items() if given[pk]},
+            categories=asking.DESK_CATEGORIES,
+            recipients=asking.DESK_RECIPIENTS,
+            context=current_context(),
+            method=Method.DESK,
+            collected_by=request.user,
+        )
+        return Response(
+            DeskAnswersResult(
+                [{"evacuee": subjects[record.subject], "receipt_id": record.receipt_id} for record in records],
+                many=True,
+            ).data
         )

@@ -1,11 +1,18 @@
 """Reads for pages and the API: shelters and their figures. People, stays and households are read
 through `access.people`, which checks who may see them and records the read."""
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 
 from access import policy
+from access.consent import current_context
 from access.figures import support_counts_by_shelter, support_people_by_shelter
+from access.people import people_to_ask
+from consent import asking
+from consent.models import subject_of
 from shelters.models import (
+    Evacuee,
     Shelter,
     ShelterStatus,
     ShelterStatusChange,
@@ -120,3 +127,26 @@ def shelter_states(*, shelter_ids=None, shelters: QuerySet[Shelter] | None = Non
             }
         )
     return states
+
+
+# --- The desk's questions (consent/asking.py) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonQuestions:
+    person: Evacuee  # as the access layer showed it: the name withheld where it has no basis
+    subject: str
+    questions: list
+
+
+def desk_questions(*, user, shelter_id: int, evacuee_ids: list[int], purpose: str) -> list[PersonQuestions]:
+    """The questions the desk asks each person now staying at the shelter, by their own timing;
+    people with nothing to ask are left out. Names through `access.people.people_to_ask` (recorded)."""
+    context = current_context()
+    found = []
+    for person in people_to_ask(user, shelter_id=shelter_id, evacuee_ids=evacuee_ids, purpose=purpose):
+        subject = subject_of(person)
+        questions = asking.questions_for(subject, asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS, context)
+        if questions:
+            found.append(PersonQuestions(person=person, subject=subject, questions=questions))
+    return found

@@ -250,3 +250,55 @@ class CheckOutInput(serializers.Serializer):
 class TransferInput(serializers.Serializer):
     to_shelter = limits.id_field()
     mode = serializers.ChoiceField(choices=StayMode.choices, required=False, allow_null=True, default=None)
+
+
+# --- The desk's questions to residents (consent/asking.py) ---------------------------------------
+
+MAX_PEOPLE_TO_ASK = 20
+
+
+class QuestionSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    recipients = serializers.ListField(child=serializers.CharField())
+    context = serializers.CharField()
+    title = serializers.CharField()
+    purpose = serializers.CharField()
+    yes_label = serializers.CharField()
+    no_label = serializers.CharField()
+
+
+class PersonQuestionsSerializer(serializers.Serializer):
+    evacuee = serializers.IntegerField(source="person.pk")
+    questions = QuestionSerializer(many=True)
+    own_device_url = serializers.CharField(help_text=_("The resident may answer on their own phone here."))
+
+
+class DeskQuestionsQuery(serializers.Serializer):
+    shelter = limits.id_field()
+    evacuees = serializers.ListField(child=limits.id_field(), min_length=1, max_length=MAX_PEOPLE_TO_ASK)
+
+
+class PersonAnswersInput(serializers.Serializer):
+    evacuee = limits.id_field()
+    answers = serializers.DictField(
+        child=serializers.ChoiceField(choices=["given", "refused", "later"]),
+        help_text=_("Category -> given, refused or later (nothing recorded)."),
+    )
+
+    def validate_answers(self, value):
+        from consent.asking import DESK_CATEGORIES
+
+        unknown = sorted(set(value) - set(DESK_CATEGORIES))
+        if unknown:
+            raise serializers.ValidationError(_("Unknown category: %(codes)s") % {"codes": ", ".join(unknown)})
+        return {category: decision for category, decision in value.items() if decision != "later"}
+
+
+class DeskAnswersInput(serializers.Serializer):
+    shelter = limits.id_field()
+    answers = serializers.ListField(child=PersonAnswersInput(), min_length=1, max_length=MAX_PEOPLE_TO_ASK)
+
+
+class DeskAnswersResult(serializers.Serializer):
+    evacuee = serializers.IntegerField()
+    receipt_id = serializers.UUIDField()

@@ -72,22 +72,20 @@ def _ids(values, limit: int = people.MAX_PEOPLE_TO_ASK) -> list[int]:
 
 def _ask_panel(request, shelter: Shelter, evacuee_ids: list[int], *, purpose: str) -> list[dict]:
     """For each person just checked in whose timing says ask: the questions and their own-phone link."""
-    context = current_context()
     panel = []
-    for person in people.people_to_ask(request.user, shelter_id=shelter.pk, evacuee_ids=evacuee_ids, purpose=purpose):
-        subject = subject_of(person)
-        questions = asking.questions_for(subject, asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS, context)
-        if questions:
-            url = request.build_absolute_uri(links.own_device_path(subject))
-            panel.append(
-                {
-                    "person": person,
-                    "questions": questions,
-                    "prefix": f"ask-{person.pk}-",
-                    "own_device_url": url,
-                    "qr": links.qr_svg(url),
-                }
-            )
+    for found in selectors.desk_questions(
+        user=request.user, shelter_id=shelter.pk, evacuee_ids=evacuee_ids, purpose=purpose
+    ):
+        url = request.build_absolute_uri(links.own_device_path(found.subject))
+        panel.append(
+            {
+                "person": found.person,
+                "questions": found.questions,
+                "prefix": f"ask-{found.person.pk}-",
+                "own_device_url": url,
+                "qr": links.qr_svg(url),
+            }
+        )
     return panel
 
 

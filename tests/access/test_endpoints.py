@@ -120,6 +120,16 @@ PROBES = {
         lambda w, a, b: f"/api/stays/{w.stay.pk}/transfer/",
         lambda w, a, b: {"to_shelter": b.pk},
     ),
+    "desk-questions": (
+        "get",
+        lambda w, a, b: f"/api/desk/questions/?shelter={a.pk}&evacuees={w.resident.pk}",
+        None,
+    ),
+    "desk-answers": (
+        "post",
+        lambda w, a, b: "/api/desk/answers/",
+        lambda w, a, b: {"shelter": a.pk, "answers": [{"evacuee": w.resident.pk, "answers": {"contact": "given"}}]},
+    ),
     "check-in-list": (
         "post",
         lambda w, a, b: "/api/check-ins/",

@@ -327,3 +327,67 @@ def test_an_answer_given_in_the_walk_in_form_counts_even_when_the_timing_would_n
             "decision", flat=True
         )
     ) == {"refused"}
+
+
+# --- The same through the API -------------------------------------------------------------------
+
+
+def api_check_in(client, shelter, person):
+    response = client.post(
+        "/api/check-ins/", {"shelter": shelter.pk, "evacuees": [person.pk], "lookup": person.walk_in_id}, format="json"
+    )
+    assert response.status_code == 201
+    return response
+
+
+def test_the_api_checks_in_first_then_gives_the_questions_and_records_the_answers(api_as, manager_a, shelter_a):
+    person = EvacueeFactory(requires_evacuation_support=True)
+    client = api_as(manager_a)
+    api_check_in(client, shelter_a, person)
+
+    questions = client.get("/api/desk/questions/", {"shelter": shelter_a.pk, "evacuees": [person.pk]}).json()
+    answered = client.post(
+        "/api/desk/answers/",
+        {
+            "shelter": shelter_a.pk,
+            "answers": [{"evacuee": person.pk, "answers": {"support": "refused", "basic": "later"}}],
+        },
+        format="json",
+    )
+
+    assert [q["category"] for q in questions[0]["questions"]] == ["basic", "contact", "household", "support"]
+    assert questions[0]["evacuee"] == person.pk and "/consent/ask/" in questions[0]["own_device_url"]
+    assert answered.status_code == 200 and answered.json()[0]["evacuee"] == person.pk
+    record = ConsentRecord.objects.get()
+    assert str(record.receipt_id) == answered.json()[0]["receipt_id"]
+    assert {c["category"] for c in record.changes} == {"support"}
+    shown = client.get(f"/api/evacuees/{person.pk}/").json()
+    assert shown["withheld"].get("support") == "refused" and shown["requires_evacuation_support"] is False
+    # Answered on new data: only what is left is asked next time.
+    again = client.get("/api/desk/questions/", {"shelter": shelter_a.pk, "evacuees": [person.pk]}).json()
+    assert [q["category"] for q in again[0]["questions"]] == ["basic", "contact", "household"]
+
+
+def test_the_api_names_a_bad_answer_in_the_one_error_shape(api_as, manager_a, shelter_a):
+    person = EvacueeFactory()
+    client = api_as(manager_a)
+    api_check_in(client, shelter_a, person)
+
+    response = client.post(
+        "/api/desk/answers/",
+        {"shelter": shelter_a.pk, "answers": [{"evacuee": person.pk, "answers": {"blood_type": "given"}}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"answers[0].answers"}
+    assert not ConsentRecord.objects.exists()
+
+
+def test_the_api_asks_about_nobody_outside_the_shelter_and_bounds_the_list(api_as, manager_a, shelter_a):
+    elsewhere = EvacueeFactory()
+    client = api_as(manager_a)
+
+    assert client.get("/api/desk/questions/", {"shelter": shelter_a.pk, "evacuees": [elsewhere.pk]}).json() == []
+    too_many = client.get("/api/desk/questions/", {"shelter": shelter_a.pk, "evacuees": list(range(1, 30))})
+    assert too_many.status_code == 400 and "evacuees" in too_many.json()["error"]["fields"]

@@ -35,6 +35,8 @@ PURPOSES = {
     "api.stay_check_out": _("Checked you out (shelter system)"),
     "api.stay_transfer": _("Moved you to another shelter (shelter system)"),
     "api.check_in": _("Checked you in (shelter system)"),
+    "api.desk_questions": _("Asked for your consent (shelter system)"),
+    "api.desk_answers": _("Recorded your consent answers (shelter system)"),
     "api.household_list": _("Read the list of households (shelter system)"),
     "api.household_detail": _("Read your household (shelter system)"),
     "api.household_register": _("Registered your household"),

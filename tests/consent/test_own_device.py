@@ -102,3 +102,11 @@ def test_staff_and_strangers_have_no_questions_of_their_own(as_user, client):
 
     assert as_user(manager).get(reverse("consent:ask_signed_in")).status_code == 403
     assert client.get(reverse("consent:ask_signed_in")).status_code == 302
+
+
+def test_a_signed_in_resident_is_pointed_to_their_own_page_to_change_their_answers(as_user):
+    resident = UserFactory(username="resident2", role="", city_os_id="AIZU-0044")
+
+    page = as_user(resident).get(reverse("consent:ask_signed_in")).content.decode()
+
+    assert reverse("me:consents") in page

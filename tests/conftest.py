@@ -1,4 +1,5 @@
-"""Standing personas: HQ, the manager of shelter A, the manager of shelter B, an official, anonymous."""
+"""Standing personas: HQ, the manager of shelter A, the manager of shelter B, an official, anonymous,
+and two residents (people who sign in with their City OS ID and have no role)."""
 
 import importlib
 import os
@@ -81,6 +82,63 @@ def manager_b(shelter_b):
 @pytest.fixture
 def official(db):
     return UserFactory(username="official", role=Role.OFFICIAL)
+
+
+def _resident(*, city_os_id: str, username: str, members, shelter):
+    """A resident: a User with a City OS ID and no role, the same person registered as an evacuee
+    (first of a household) and staying at `shelter`; `user.person` is that Evacuee."""
+    from datetime import date
+
+    from shelters.services import PersonData, household_register, stay_check_in
+
+    household = household_register(
+        members=[
+            PersonData(
+                name=name,
+                name_kana=kana,
+                birth_date=date(born, 4, 1),
+                sex=sex,
+                address="福島県会津若松市追手町1-1（テスト）",
+                phone=phone,
+                city_os_id=city_os_id if index == 0 else None,
+            )
+            for index, (name, kana, born, sex, phone) in enumerate(members)
+        ],
+        actor=None,
+    )
+    stay_check_in(shelter_id=shelter.pk, evacuee_ids=list(household.members.values_list("pk", flat=True)), actor=None)
+    user = UserFactory(username=username, role="", city_os_id=city_os_id)
+    user.person = household.members.get(city_os_id=city_os_id)
+    return user
+
+
+@pytest.fixture
+def resident(shelter_a):
+    """A resident staying at shelter A with their household (a spouse): no role, City OS ID AIZU-TEST-0001."""
+    from shelters.models import Sex
+
+    return _resident(
+        city_os_id="AIZU-TEST-0001",
+        username="resident",
+        members=[
+            ("会津 花子", "アイヅ ハナコ", 1980, Sex.FEMALE, "0242-00-9001"),
+            ("会津 一郎", "アイヅ イチロウ", 1978, Sex.MALE, "0242-00-9002"),
+        ],
+        shelter=shelter_a,
+    )
+
+
+@pytest.fixture
+def other_resident(shelter_b):
+    """Another resident, staying alone at shelter B: City OS ID AIZU-TEST-0002."""
+    from shelters.models import Sex
+
+    return _resident(
+        city_os_id="AIZU-TEST-0002",
+        username="other_resident",
+        members=[("若松 次郎", "ワカマツ ジロウ", 1950, Sex.MALE, "0242-00-9003")],
+        shelter=shelter_b,
+    )
 
 
 def _logged_in(client_class, user):

@@ -38,6 +38,7 @@ PERSONAL: dict[str, Personal] = {
     "shelters:check_out": Personal((people.access_stay_by_id,)),
     "shelters:transfer": Personal((people.access_stay_by_id,)),
     "shelters:evacuee": Personal((people.access_evacuee_by_id, people.evacuee_stay_history)),
+    "shelters:legal_hold": Personal((people.access_evacuee_by_id,)),
     "surveys:slip": Personal((surveys.survey_slip_for,)),
     "surveys:proxy": Personal((surveys.proxy_respondents,)),
     "follow_ups:list": Personal((follow_ups.follow_ups_for_list,)),

@@ -179,3 +179,11 @@ def is_resident_only(user) -> bool:
 def may_handle_corrections(user) -> bool:
     """Residents' requests to correct their data: HQ and administrators, who may correct anyone."""
     return is_headquarters(user)
+
+
+# --- Retention ------------------------------------------------------------------------------------
+
+
+def can_hold_personal_data(user) -> bool:
+    """Put a person's data under a legal hold against anonymisation, or lift it: HQ and administrators."""
+    return is_headquarters(user)

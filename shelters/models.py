@@ -270,6 +270,15 @@ class Evacuee(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Retention (shelters/services/retention.py): HQ may hold a person's data against anonymisation
+    # (a lawsuit, an investigation, a certificate still being decided), saying why; once anonymised,
+    # the row keeps only what the counts need and can never be held or changed again.
+    legal_hold_at = models.DateTimeField(_("legal hold since"), null=True, blank=True)
+    legal_hold_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("legal hold set by")
+    )
+    legal_hold_reason = models.CharField(_("reason for the legal hold"), max_length=500, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         ordering = ["name_kana", "name", "id"]
@@ -278,6 +287,17 @@ class Evacuee(models.Model):
         indexes = [
             models.Index(fields=["name_kana"]),
             models.Index(fields=["phone_digits"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(legal_hold_at__isnull=True, legal_hold_by__isnull=True, legal_hold_reason="")
+                | (Q(legal_hold_at__isnull=False) & ~Q(legal_hold_reason="")),
+                name="evacuee_legal_hold_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(anonymised_at__isnull=True) | Q(legal_hold_at__isnull=True, city_os_id__isnull=True),
+                name="evacuee_anonymised_without_hold_or_city_os_id",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -296,6 +316,14 @@ class Evacuee(models.Model):
         if fields is None:
             self._masked = False
             self.withheld = {}
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+    @property
+    def on_legal_hold(self) -> bool:
+        return self.legal_hold_at is not None
 
 
 class SupportNeed(models.Model):

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:shelter_id>/stays/<int:stay_id>/check-out/", views.stay_check_out, name="check_out"),
     path("<int:shelter_id>/stays/<int:stay_id>/transfer/", views.stay_transfer, name="transfer"),
     path("evacuees/<int:evacuee_id>/", views.evacuee_detail, name="evacuee"),
+    path("evacuees/<int:evacuee_id>/legal-hold/", views.evacuee_legal_hold, name="legal_hold"),
 ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from access import figures, people, policy
+from access import figures, people, policy, retention
 from access.consent import current_context
 from common import limits
 from common.errors import ApplicationError
@@ -33,6 +33,7 @@ from shelters.forms import (
     WalkInHouseholdForm,
 )
 from shelters.models import Shelter, StayMode
+from shelters.services import retention as retention_services
 
 
 def _operated_shelter(request, shelter_id: int) -> Shelter:
@@ -442,5 +443,34 @@ def evacuee_detail(request, evacuee_id: int):
             "evacuee": evacuee,
             "stays": people.evacuee_stay_history(request.user, evacuee),
             "perms_all_shelters": is_headquarters(request.user),
+            # Whether the person stays anywhere is HQ's to know: a manager sees the note only in the
+            # person's own page on /me/, never for someone at another shelter.
+            "retention_note": retention.retention_note(evacuee) if is_headquarters(request.user) else None,
+            "may_hold": policy.can_hold_personal_data(request.user) and not evacuee.is_anonymised,
+            "reason_max_length": retention_services.REASON_MAX_LENGTH,
         },
     )
+
+
+@require_POST
+@role_required
+def evacuee_legal_hold(request, evacuee_id: int):
+    """HQ puts a person's data under a legal hold against anonymisation, or lifts it."""
+    if not policy.can_hold_personal_data(request.user):
+        raise PermissionDenied
+    evacuee = people.access_evacuee_by_id(request.user, evacuee_id, purpose="page.legal_hold")
+    action = request.POST.get("action")
+    try:
+        if action == "set":
+            # The service bounds the reason and names the field when it is empty or too long.
+            reason = request.POST.get("reason", "")
+            retention_services.legal_hold_set(evacuee_id=evacuee.pk, actor=request.user, reason=reason)
+            messages.success(request, _("The data is now kept under a legal hold."))
+        elif action == "lift":
+            retention_services.legal_hold_lift(evacuee_id=evacuee.pk, actor=request.user)
+            messages.success(request, _("The legal hold was lifted."))
+        else:
+            messages.error(request, _("Choose whether to set or lift the hold."))
+    except ApplicationError as error:
+        _report(request, error)
+    return redirect("shelters:evacuee", evacuee_id=evacuee.pk)

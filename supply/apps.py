@@ -13,7 +13,8 @@ class SupplyConfig(AppConfig):
     def ready(self):
         from common.sources import source_rows_register
         from shelters.services.moves import register_person_moved_handler
-        from supply.services import requests_follow_person
+        from shelters.services.retention import register_person_anonymised_handler
+        from supply.services import requests_anonymise_person, requests_follow_person
         from supply.sources import supply_rows_remove, supply_sample_load
 
         # Requests refer to shelters, people and survey answers.
@@ -24,3 +25,4 @@ class SupplyConfig(AppConfig):
             load_sample=supply_sample_load,
         )
         register_person_moved_handler(requests_follow_person)
+        register_person_anonymised_handler(requests_anonymise_person)

@@ -20,7 +20,7 @@ import redis
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -32,6 +32,7 @@ from notifications.services import notification_create
 from realtime import broadcast, outage
 from shelters.models import DataSource, Evacuee, Shelter, User
 from shelters.services.moves import PeopleMoved
+from shelters.services.retention import PersonAnonymised
 from supply import planning
 from supply.events import SUPPLY_CHANGED, SUPPLY_OVERDUE
 from supply.models import (
@@ -172,6 +173,19 @@ def requests_follow_person(move: PeopleMoved) -> None:
             object_id=move.to_shelter_id,
             details={"requests": moved},
         )
+
+
+def requests_anonymise_person(anonymised: PersonAnonymised) -> dict[str, int]:
+    """A request's detail may name its person: blanked when the person is anonymised (a retention
+    handler, shelters/services/retention.py). The request itself, its item and quantity stay: they
+    are the shelter's supply history."""
+    person = anonymised.evacuee_id
+    blanked = (
+        Request.objects.filter(Q(evacuee_id=person) | Q(survey_response__respondent_id=person))
+        .exclude(detail="")
+        .update(detail="")
+    )
+    return {"supply_request_details": blanked}
 
 
 # --- Enqueueing the planner: debounced, and never in the way of a request ----------------------------

@@ -9,7 +9,9 @@ class SurveysConfig(AppConfig):
     def ready(self):
         from common.sources import source_rows_register
         from shelters.services.moves import register_person_moved_handler
+        from shelters.services.retention import register_person_anonymised_handler
         from surveys.follow_ups.services import follow_ups_follow_person
+        from surveys.services import survey_data_anonymise_person
         from surveys.sources import survey_rows_remove, survey_sample_load
 
         # Answers, follow-ups and imports refer to shelters and people.
@@ -17,3 +19,4 @@ class SurveysConfig(AppConfig):
             app="surveys", depends_on=("shelters",), remove=survey_rows_remove, load_sample=survey_sample_load
         )
         register_person_moved_handler(follow_ups_follow_person)
+        register_person_anonymised_handler(survey_data_anonymise_person)

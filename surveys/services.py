@@ -27,6 +27,7 @@ from consent.models import subject_of
 from consent.rules import Category, Method
 from consent.services import consents_answer
 from shelters.models import DataSource, Evacuee, Shelter, ShelterStatus, User
+from shelters.services.retention import PersonAnonymised
 from supply.services import NeedLine, requests_from_survey
 from surveys import events, scoring
 
@@ -34,6 +35,7 @@ from surveys import events, scoring
 from surveys.follow_ups.services import FOLLOW_UP_TRANSITIONS, follow_up_change_state, follow_up_open  # noqa: F401
 from surveys.models import (
     Choice,
+    FollowUpChange,
     Question,
     QuestionKind,
     Response,
@@ -521,3 +523,30 @@ def survey_version_delete(*, version_id: int, actor: User | None) -> None:
         )
     version.delete()
     audit_record(actor=actor, action="survey_version.delete", object_type="surveys.SurveyVersion", object_id=version_id)
+
+
+# --- Retention ----------------------------------------------------------------------------------
+
+
+def survey_data_anonymise_person(anonymised: PersonAnonymised) -> dict[str, int]:
+    """What in surveys can name an anonymised person goes (a retention handler,
+    shelters/services/retention.py): the free-text answers of their responses, the notes on their
+    follow-up cases, and their survey token is revoked. Choices, numbers and K6 scores stay, so the
+    reports' day totals are the same whether rebuilt before or after (free text is never counted)."""
+    person = anonymised.evacuee_id
+    responses = list(Response.objects.filter(respondent_id=person).only("pk", "version_id", "answers").order_by("pk"))
+    text_codes: dict[int, set[str]] = {}
+    for version_id, code in Question.objects.filter(
+        version_id__in={r.version_id for r in responses}, kind=QuestionKind.TEXT
+    ).values_list("version_id", "code"):
+        text_codes.setdefault(version_id, set()).add(code)
+    answers_blanked = 0
+    for response in responses:
+        free_text = text_codes.get(response.version_id, set()) & response.answers.keys()
+        if free_text:
+            kept = {code: value for code, value in response.answers.items() if code not in free_text}
+            Response.objects.filter(pk=response.pk).update(answers=kept)
+            answers_blanked += 1
+    notes = FollowUpChange.objects.filter(follow_up__evacuee_id=person).exclude(note="").update(note="")
+    tokens = SurveyToken.objects.filter(evacuee_id=person, revoked_at__isnull=True).update(revoked_at=anonymised.at)
+    return {"survey_free_text_answers": answers_blanked, "follow_up_notes": notes, "survey_tokens_revoked": tokens}

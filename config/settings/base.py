@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 import plotly
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -299,6 +300,19 @@ SUPPLY_OVERDUE_CHECK_SECONDS = env_int("SUPPLY_OVERDUE_CHECK_SECONDS", 300)
 # Requests planned per transaction: a crash loses at most one batch's work, never its correctness.
 SUPPLY_PLAN_BATCH = env_int("SUPPLY_PLAN_BATCH", 2000)
 
+# Retention (shelters/services/retention.py, docs/consent.md): a person's data is anonymised this many
+# days after their last stay ended and every disaster they stayed through was closed, unless HQ put it
+# under a legal hold. 365 days covers the fiscal-year settlement of 災害救助法 expenses and a year of
+# health follow-up, and leaves residents time to download their data; a deployment sets its own
+# retention schedule (文書管理規程). The beat job runs every RETENTION_SWEEP_SECONDS and anonymises at
+# most RETENTION_MAX_PER_RUN people, RETENTION_BATCH_SIZE per transaction.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 365)
+RETENTION_SWEEP_SECONDS = env_int("RETENTION_SWEEP_SECONDS", 3600)
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 100)
+RETENTION_MAX_PER_RUN = env_int("RETENTION_MAX_PER_RUN", 2000)
+if RETENTION_DAYS < 1 or RETENTION_BATCH_SIZE < 1 or RETENTION_MAX_PER_RUN < 1 or RETENTION_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured("RETENTION_DAYS, _SWEEP_SECONDS, _BATCH_SIZE and _MAX_PER_RUN must be at least 1.")
+
 CELERY_BEAT_SCHEDULE: dict = {
     "supply-plan-sweep": {"task": "supply.tasks.supply_plan", "schedule": float(SUPPLY_PLAN_SWEEP_SECONDS)},
     "supply-overdue": {
@@ -306,6 +320,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": float(SUPPLY_OVERDUE_CHECK_SECONDS),
     },
     "survey-imports-resume": {"task": "surveys.import_resume", "schedule": 60.0},
+    "retention-anonymise": {"task": "shelters.tasks.retention_anonymise", "schedule": float(RETENTION_SWEEP_SECONDS)},
 }
 
 REST_FRAMEWORK = {

@@ -288,9 +288,19 @@ def _check_in(
             code="shelter_not_open",
             field="shelter",
         )
-    found = set(Evacuee.objects.filter(pk__in=evacuee_ids).order_by().values_list("pk", flat=True))
+    # The people's rows are locked (after the shelter's, in id order) so that the retention job, which
+    # locks a person before anonymising them, never anonymises someone being checked in.
+    found = dict(
+        Evacuee.objects.select_for_update().filter(pk__in=evacuee_ids).order_by("pk").values_list("pk", "anonymised_at")
+    )
     if len(found) != len(evacuee_ids):
         raise ApplicationError(_("Unknown person."), code="not_found", field="evacuees", status_code=404)
+    if any(anonymised_at is not None for anonymised_at in found.values()):
+        raise ApplicationError(
+            _("This person's data has been anonymised: register them again."),
+            code="anonymised",
+            field="evacuees",
+        )
     already = list(
         Stay.objects.filter(evacuee_id__in=evacuee_ids, checked_out_at__isnull=True).values_list(
             "evacuee_id", "shelter__name"
@@ -523,6 +533,8 @@ UPDATABLE_EVACUEE_FIELDS = (
 @transaction.atomic
 def evacuee_update(*, evacuee_id: int, actor: User | None, changes: dict) -> Evacuee:
     evacuee = Evacuee.objects.select_for_update().get(pk=evacuee_id)
+    if evacuee.anonymised_at is not None:
+        raise ApplicationError(_("This person's data has been anonymised: register them again."), field="evacuee")
     needs = changes.pop("support_needs", None)
     changed = []
     for field, value in changes.items():

@@ -1,0 +1,27 @@
+"""Celery tasks of the shelters app: the retention sweep, run by beat (settings.CELERY_BEAT_SCHEDULE).
+
+It takes no arguments, re-reads the database and is safe to run twice or side by side: each batch
+claims its people with SKIP LOCKED (shelters/services/retention.py).
+"""
+
+import redis
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from shelters.services.retention import retention_anonymise_due
+
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError, redis.RedisError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+}
+
+
+@shared_task(**RETRY)
+def retention_anonymise() -> dict:
+    """Anonymise everyone whose retention period is over, in bounded batches (audited per person and per run)."""
+    run = retention_anonymise_due()
+    return {"anonymised": run.anonymised, "batches": run.batches}

@@ -104,11 +104,21 @@ def _anonymise(person: Evacuee, *, at: datetime, actor: User | None) -> None:
 def evacuee_anonymise(*, evacuee_id: int, now: datetime | None = None, actor: User | None = None) -> bool:
     """Anonymise one person if they are due now; False (and nothing written) if not, or already done."""
     now = now or timezone.now()
-    person = retention.due_people(now).filter(pk=evacuee_id).select_for_update().first()
-    if person is None:
+    if not Evacuee.objects.select_for_update().filter(pk=evacuee_id).exists():
         return False
-    _anonymise(person, at=now, actor=actor)
+    person = _still_due([evacuee_id], now)
+    if not person:
+        return False
+    _anonymise(person[0], at=now, actor=actor)
     return True
+
+
+def _still_due(ids: list[int], now: datetime) -> list[Evacuee]:
+    """Of people whose rows this transaction has locked, those due: asked again in a statement of its
+    own, after the locks. A check-in that held a person's lock while we waited leaves the row itself
+    unchanged, so the locking statement's own view of their stays (its snapshot, from before the wait)
+    may miss the stay it opened; a new statement sees it."""
+    return list(retention.due_people(now).filter(pk__in=ids))
 
 
 @dataclass(frozen=True)
@@ -132,13 +142,16 @@ def retention_anonymise_due(
     while anonymised < limit:
         with transaction.atomic():
             claimed = list(
-                retention.due_people(now).select_for_update(skip_locked=True)[: min(batch_size, limit - anonymised)]
+                retention.due_people(now)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[: min(batch_size, limit - anonymised)]
             )
-            for person in claimed:
+            people = _still_due(claimed, now) if claimed else []
+            for person in people:
                 _anonymise(person, at=now, actor=None)
         if not claimed:
             break
-        anonymised += len(claimed)
+        anonymised += len(people)
         batches += 1
         if len(claimed) < batch_size:
             break

@@ -97,6 +97,11 @@ PROBES = {
         lambda w, a, b: {"to_shelter": b.pk},
     ),
     "shelters:evacuee": ("get", lambda w, a, b: reverse("shelters:evacuee", args=[w.resident.pk]), None),
+    "shelters:legal_hold": (
+        "post",
+        lambda w, a, b: reverse("shelters:legal_hold", args=[w.resident.pk]),
+        lambda w, a, b: {"action": "set", "reason": "probe"},
+    ),
     "surveys:slip": ("get", lambda w, a, b: reverse("surveys:slip", args=[w.resident.pk]), None),
     "surveys:proxy": ("get", lambda w, a, b: reverse("surveys:proxy", args=[a.pk]), None),
     "follow_ups:list": ("get", lambda w, a, b: reverse("follow_ups:list"), None),
@@ -149,7 +154,7 @@ PROBES = {
 }
 CHECK_INS = {"shelters:desk_check_in", "check-in-list"}  # the person read is the one checked in
 # Who makes the permitted read, where it is not the manager of shelter A.
-READERS = {"residents:corrections": "hq"}
+READERS = {"residents:corrections": "hq", "shelters:legal_hold": "hq"}
 
 
 def test_every_personal_endpoint_has_a_probe():

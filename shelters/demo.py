@@ -31,6 +31,7 @@ from common.instance import instance_secret
 from common.sources import DataSource, sample_data_load, source_rows_remove
 from shelters.models import (
     HAZARD_FIELDS,
+    Disaster,
     Evacuee,
     Facility,
     Household,
@@ -450,6 +451,12 @@ def sample_households(*, today: date) -> list[list[PersonData]]:
 
 # The City OS sandbox's sample residents (cityos/sandbox/, docs/city-os.md), the one sample file both read.
 CITY_OS_SANDBOX_RESIDENTS = Path(settings.BASE_DIR) / "data" / "cityos-sandbox" / "residents.json"
+# Sandbox residents checked in when the demo loads, with their households: the Yamada family (by the
+# head's common ID) at 鶴城小学校, the demo manager's shelter, so signing in as one of them shows a stay.
+# They do not share their location, so the sandbox's location count (those who do, outside shelters)
+# never counts them twice. The others stay at home, as the sandbox has them.
+SANDBOX_CHECK_INS = {"AIZU-SANDBOX-0001": "SAMPLE-AIZU-001"}
+SAMPLE_DISASTER_NAME = "サンプル: 会津地方の地震（訓練用）"
 
 
 def city_os_sandbox_households() -> list[list[PersonData]]:
@@ -528,9 +535,11 @@ def demo_load(*, reset: bool = False) -> DemoSummary:
 
 
 def shelters_sample_load() -> dict[str, int]:
-    """This app's part of the demo: the shelters, some opened, the demo users and the sample people."""
+    """This app's part of the demo: the shelters, some opened, the sample disaster, the demo users and
+    the sample people."""
     shelters = {row.code: _upsert_shelter(row) for row in SHELTERS}
     _open_shelters(shelters)
+    _sample_disaster()
     _ensure_users(shelters)
     created_people = not Evacuee.objects.filter(source=DataSource.SAMPLE).exists()
     if created_people:
@@ -566,6 +575,13 @@ def _open_shelters(shelters: dict[str, Shelter]) -> None:
                 at=started + timedelta(minutes=7 * index),
             )
             shelter.refresh_from_db()
+
+
+def _sample_disaster() -> None:
+    """The sample disaster, open since the sample shelters opened: the demo runs in the disaster
+    context (consent is asked and given per context; HQ declares releases for a disaster)."""
+    if not Disaster.objects.filter(source=DataSource.SAMPLE).exists():
+        Disaster.objects.create(name=SAMPLE_DISASTER_NAME, started_at=_opening_time(), source=DataSource.SAMPLE)
 
 
 def _ensure_users(shelters: dict[str, Shelter]) -> None:
@@ -627,6 +643,19 @@ def _register_and_check_in(shelters: dict[str, Shelter]) -> None:
     for at, shelter, evacuee_ids, mode in sorted(plans, key=lambda plan: plan[0]):
         stay_check_in(
             shelter_id=shelter.pk, evacuee_ids=evacuee_ids, actor=None, mode=mode, at=at, source=DataSource.SAMPLE
+        )
+    for city_os_id, code in SANDBOX_CHECK_INS.items():
+        head = Evacuee.objects.filter(city_os_id=city_os_id).first()
+        shelter = shelters.get(code)
+        if head is None or shelter is None or not shelter.accepts_check_ins:
+            continue
+        family = Evacuee.objects.filter(household_id=head.household_id) if head.household_id else [head]
+        stay_check_in(
+            shelter_id=shelter.pk,
+            evacuee_ids=sorted(person.pk for person in family),
+            actor=None,
+            at=min(now, _opening_time() + timedelta(hours=2)),
+            source=DataSource.SAMPLE,
         )
 
 

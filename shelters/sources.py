@@ -22,6 +22,7 @@ from shelters import events
 from shelters.models import (
     CheckIn,
     Destination,
+    Disaster,
     Evacuee,
     Household,
     Shelter,
@@ -91,6 +92,8 @@ def shelter_rows_remove(removal: SourceRemoval) -> dict[str, int]:
         shelters.delete()
     elif shelter_ids:
         _back_to_standby(shelter_ids)
+    # The sample disaster goes too, unless a release was declared for it (consent's to remove first).
+    counts["disasters"] = Disaster.objects.filter(source=source, releases__isnull=True).delete()[0]
     return counts
 
 

@@ -19,6 +19,7 @@ from shelters.demo import PUBLISHED_PASSWORD, demo_load, demo_passwords, sample_
 from shelters.models import (
     CheckIn,
     DataSource,
+    Disaster,
     Evacuee,
     Household,
     Role,
@@ -403,4 +404,37 @@ def test_the_city_os_sandboxs_residents_known_to_shelters_are_registered_with_th
     yamada = known.filter(name__startswith="山田")
     assert yamada.values("household").distinct().count() == 1 and yamada.count() == 3
     assert known.get(city_os_id="AIZU-SANDBOX-0004").requires_evacuation_support
-    assert not Stay.objects.filter(evacuee__in=known).exists()
+    # The Yamada family is checked in together at 鶴城小学校 (the demo manager's); the others are at home.
+    assert sorted(
+        Stay.objects.filter(evacuee__in=known).values_list("evacuee__city_os_id", "shelter__code", "source")
+    ) == [(f"AIZU-SANDBOX-000{n}", "SAMPLE-AIZU-001", DataSource.SAMPLE) for n in (1, 2, 3)]
+    assert Stay.objects.filter(evacuee__in=known).values("check_in").distinct().count() == 1
+
+
+def test_the_demo_runs_in_an_open_sample_disaster_loaded_once_and_removed_with_a_reset(loaded):
+    assert list(Disaster.objects.values_list("name", "source", "closed_at")) == [
+        ("サンプル: 会津地方の地震（訓練用）", DataSource.SAMPLE, None)
+    ]
+    sandbox_stays = sorted(
+        Stay.objects.filter(evacuee__city_os_id__startswith="AIZU-SANDBOX-").values_list(
+            "evacuee__city_os_id", "shelter_id"
+        )
+    )
+
+    demo_load()
+    assert Disaster.objects.count() == 1
+    disaster = Disaster.objects.get()
+
+    demo_load(reset=True)
+    assert list(Disaster.objects.values_list("name", "source", "closed_at")) == [
+        ("サンプル: 会津地方の地震（訓練用）", DataSource.SAMPLE, None)
+    ]
+    assert Disaster.objects.get().pk != disaster.pk
+    assert (
+        sorted(
+            Stay.objects.filter(evacuee__city_os_id__startswith="AIZU-SANDBOX-").values_list(
+                "evacuee__city_os_id", "shelter_id"
+            )
+        )
+        == sandbox_stays
+    )

@@ -129,5 +129,24 @@ def retention_note(person: Evacuee | None, now: datetime | None = None) -> str |
     return _("Your data held by the shelters will be anonymised on or after %(date)s.") % {"date": _date(found.at)}
 
 
+def retention_summary(person: Evacuee, now: datetime | None = None) -> str:
+    """The same for staff (HQ, on the person's page), about the person rather than to them."""
+    found = retention_of(person, now)
+    days = settings.RETENTION_DAYS
+    if found.state == RetentionState.ANONYMISED:
+        return _("Anonymised on %(date)s: only what the counts need is kept.") % {"date": _date(found.at)}
+    if found.state == RetentionState.LEGAL_HOLD:
+        return _("Kept under a legal hold: not anonymised until the hold is lifted.")
+    if found.state == RetentionState.SAMPLE:
+        return _("Sample data: removed with the sample data, not anonymised.")
+    if found.state == RetentionState.STAYING:
+        return _("Staying at a shelter: anonymised %(days)s days after the stay ends and the disaster is closed.") % {
+            "days": days
+        }
+    if found.state == RetentionState.DISASTER_OPEN:
+        return _("A disaster is open: kept, and anonymised %(days)s days after it is closed.") % {"days": days}
+    return _("To be anonymised on or after %(date)s.") % {"date": _date(found.at)}
+
+
 def _date(moment: datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "DATE_FORMAT")

@@ -443,9 +443,9 @@ def evacuee_detail(request, evacuee_id: int):
             "evacuee": evacuee,
             "stays": people.evacuee_stay_history(request.user, evacuee),
             "perms_all_shelters": is_headquarters(request.user),
-            # Whether the person stays anywhere is HQ's to know: a manager sees the note only in the
-            # person's own page on /me/, never for someone at another shelter.
-            "retention_note": retention.retention_note(evacuee) if is_headquarters(request.user) else None,
+            # Whether the person stays anywhere is HQ's to know: a manager never sees it for someone
+            # who may be at another shelter.
+            "retention": retention.retention_summary(evacuee) if is_headquarters(request.user) else None,
             "may_hold": policy.can_hold_personal_data(request.user) and not evacuee.is_anonymised,
             "reason_max_length": retention_services.REASON_MAX_LENGTH,
         },

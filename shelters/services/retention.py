@@ -104,7 +104,7 @@ def _anonymise(person: Evacuee, *, at: datetime, actor: User | None) -> None:
 def evacuee_anonymise(*, evacuee_id: int, now: datetime | None = None, actor: User | None = None) -> bool:
     """Anonymise one person if they are due now; False (and nothing written) if not, or already done."""
     now = now or timezone.now()
-    if not Evacuee.objects.select_for_update().filter(pk=evacuee_id).exists():
+    if not list(Evacuee.objects.select_for_update().filter(pk=evacuee_id).values_list("pk", flat=True)):
         return False
     person = _still_due([evacuee_id], now)
     if not person:

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from shelters.models import Evacuee
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def _shot(page, name: str) -> None:

@@ -428,7 +428,7 @@ def test_the_beat_schedule_runs_the_retention_task(settings):
     assert entry["task"] in app.tasks
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_runs_at_once_never_anonymise_the_same_person_twice(settings, now):
     if connection.vendor != "postgresql":
         pytest.skip("row locks with SKIP LOCKED need PostgreSQL")
@@ -447,7 +447,7 @@ def test_two_runs_at_once_never_anonymise_the_same_person_twice(settings, now):
     assert sorted(anonymised) == sorted(str(pk) for pk in ids)  # each exactly once
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_check_in_and_the_retention_job_at_once_leave_the_person_either_staying_or_anonymised(now):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")

@@ -24,6 +24,7 @@ PURPOSES = {
     "page.shelter_dashboard": _("Looked at the shelter's dashboard (people needing support)"),
     "page.shelter_supplies": _("Looked at the shelter's supply requests"),
     "page.corrections": _("Handled your request for a correction"),
+    "page.legal_hold": _("Set or lifted a legal hold that keeps your data from being anonymised"),
     "page.me_household": _("A member of your household saw your name on their own page"),
     "api.evacuee_detail": _("Read your details (shelter system)"),
     "api.evacuee_list": _("Read the list of people (shelter system)"),

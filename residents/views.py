@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from access import policy
+from access import policy, retention
 from access import residents as own
 from common.errors import ApplicationError
 from common.spreadsheets import csv_write
@@ -38,7 +38,6 @@ from residents import downloads, plain, services
 from residents.forms import DECISIONS, consent_changes_from, consent_field
 from residents.models import MESSAGE_MAX_LENGTH, CorrectableField, CorrectionState
 from residents.receipts import consent_receipt
-from shelters import selectors as shelter_selectors
 
 ACCESSES_PER_PAGE = 50
 RECORDS_PER_PAGE = 50
@@ -60,16 +59,6 @@ def resident_page(view):
 
 def _decision_label(code: str) -> str:
     return _("Not asked") if code == NOT_ASKED else str(Decision(code).label)
-
-
-def retention_note(person) -> str | None:
-    """When the person's data will be anonymised, as the retention job (helper F's part) says it.
-
-    Nothing until `shelters.selectors.retention_note` exists: the page then shows no date rather
-    than a guess.
-    """
-    note = getattr(shelter_selectors, "retention_note", None)
-    return note(person) if note is not None else None
 
 
 def _consent_summary(consents: own.OwnConsents) -> list[dict]:
@@ -100,7 +89,7 @@ def me(request):
             "person": person,
             "stays": person.all_stays,
             "needs": list(person.support_needs.all()),
-            "retention": retention_note(person),
+            "retention": retention.retention_note(person),
             "responses": [r for r in data.responses if r.respondent_id == person.pk],
             "follow_ups": [f for f in data.follow_ups if f.evacuee_id == person.pk],
         }

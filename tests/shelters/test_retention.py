@@ -570,3 +570,16 @@ def test_the_note_for_sample_data_and_for_no_person(now):
 def test_the_other_resident_is_staying_too(other_resident):
     assert retention_of(other_resident.person).state == RetentionState.STAYING
     assert other_resident.person.city_os_id == other_resident.city_os_id
+
+
+def test_the_residents_own_page_says_when_their_data_will_be_anonymised(as_user, resident, other_resident):
+    page = as_user(resident).get(reverse("me:index")).content.decode()
+    assert f"滞在が終わり、災害が終結してから{DAYS}日後に、あなたのデータは匿名化されます" in page
+    Stay.objects.filter(evacuee=resident.person).update(
+        checked_in_at=timezone.now() - dt.timedelta(days=20),
+        checked_out_at=timezone.now() - dt.timedelta(days=10),
+        destination=Destination.HOME,
+    )
+    page = as_user(resident).get(reverse("me:index")).content.decode()
+    expected = timezone.localdate() - dt.timedelta(days=10) + dt.timedelta(days=DAYS)
+    assert f"{expected:%Y年%-m月%-d日}以降に匿名化されます" in page

@@ -9,3 +9,9 @@ class ResidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "residents"
     verbose_name = _("Residents")
+
+    def ready(self):
+        from residents.services import correction_requests_anonymise_person
+        from shelters.services.retention import register_person_anonymised_handler
+
+        register_person_anonymised_handler(correction_requests_anonymise_person)

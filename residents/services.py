@@ -15,6 +15,7 @@ from consent.models import ConsentRecord
 from consent.rules import Method
 from consent.services import Change, consents_record
 from residents.models import MESSAGE_MAX_LENGTH, CorrectableField, CorrectionRequest, CorrectionState
+from shelters.services.retention import PersonAnonymised
 
 # A resident with this many requests still open waits for the city before asking again.
 MAX_OPEN_CORRECTIONS = 20
@@ -93,3 +94,11 @@ def correction_request_handle(*, user, request_id, state: str) -> CorrectionRequ
     )
     found.refresh_from_db()
     return found
+
+
+def correction_requests_anonymise_person(anonymised: PersonAnonymised) -> dict[str, int]:
+    """What a resident wrote in a correction request names them ("my name is 山田…"): blanked when the
+    person is anonymised (a retention handler, shelters/services/retention.py). The request's field,
+    state and dates stay: HQ's record of having handled it."""
+    blanked = CorrectionRequest.objects.filter(evacuee_id=anonymised.evacuee_id).exclude(message="").update(message="")
+    return {"correction_messages": blanked}

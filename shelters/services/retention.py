@@ -14,8 +14,8 @@ test_retention.py compares them before and after):
 
 What it blanks: name, kana, birth date, sex, address, phone, the City OS link, the household, the
 notes of support needs; and, through the handlers the higher apps register (as with moves), free
-text that can name a person: survey answers' free text, follow-up notes, supply request details, and
-the survey token is revoked. A walk-in's consent ledger (`person:<id>`) has nobody left to decide
+text that can name a person: survey answers' free text, follow-up notes, supply request details, the
+messages of correction requests, and the survey token is revoked. A walk-in's consent ledger (`person:<id>`) has nobody left to decide
 for: its current decisions go, its receipts stay.
 
 Locks: the person's row (`select_for_update`), then what the handlers update. The check-in locks

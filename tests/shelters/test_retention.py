@@ -583,3 +583,22 @@ def test_the_residents_own_page_says_when_their_data_will_be_anonymised(as_user,
     page = as_user(resident).get(reverse("me:index")).content.decode()
     expected = timezone.localdate() - dt.timedelta(days=10) + dt.timedelta(days=DAYS)
     assert f"{expected:%Y年%-m月%-d日}以降に匿名化されます" in page
+
+
+def test_what_a_resident_wrote_in_a_correction_request_is_blanked_and_the_request_kept(scene, now):
+    from residents.models import CorrectionRequest
+    from residents.services import correction_request_create
+    from tests.factories import UserFactory
+
+    person = scene["city_os"]
+    user = UserFactory(username="left-resident", role="", city_os_id=person.city_os_id)
+    request = correction_request_create(
+        user=user, evacuee_id=person.pk, field="name", message="名前の漢字が違います。正しくは山田です"
+    )
+
+    assert evacuee_anonymise(evacuee_id=person.pk, now=now + dt.timedelta(days=1)) is True
+
+    kept = CorrectionRequest.objects.get(pk=request.pk)
+    assert (kept.message, kept.field, kept.state) == ("", "name", "open")
+    entry = AuditEntry.objects.get(action="person.anonymised", object_id=str(person.pk))
+    assert entry.details["changed"]["correction_messages"] == 1

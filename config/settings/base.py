@@ -478,3 +478,27 @@ CONSENT_CONTROLLER_NAME = env_str("CONSENT_CONTROLLER_NAME", "会津若松市")
 CONSENT_CONTROLLER_CONTACT = env_str("CONSENT_CONTROLLER_CONTACT", "会津若松市役所 0242-39-1111")
 CONSENT_CONTROLLER_ADDRESS = env_str("CONSENT_CONTROLLER_ADDRESS", "〒965-8601 福島県会津若松市東栄町3番46号")
 CONSENT_PRIVACY_POLICY_URL = env_str("CONSENT_PRIVACY_POLICY_URL", "https://www.city.aizuwakamatsu.fukushima.jp/")
+
+# The City OS at the desk, on the HQ dashboard and in the consent ledger (docs/city-os.md, "The desk,
+# the opt-in sync, the location counts and the shelter API"). Opt-in sync: beat applies the City OS
+# opt-in of this many people staying in shelters per run, this often (seconds).
+CITYOS_SYNC_BATCH = env_int("CITYOS_SYNC_BATCH", 100)
+CITYOS_SYNC_SECONDS = env_int("CITYOS_SYNC_SECONDS", 300)
+# Residents outside the shelters per area (the HQ dashboard, during a disaster): beat fetches them
+# this often and the cache keeps them this long; a City OS that did not answer is asked again after
+# CITYOS_LOCATION_RETRY_SECONDS; a page waits at most CITYOS_LOCATION_WAIT_SECONDS for them.
+CITYOS_LOCATION_REFRESH_SECONDS = env_int("CITYOS_LOCATION_REFRESH_SECONDS", 60)
+CITYOS_LOCATION_CACHE_SECONDS = env_int("CITYOS_LOCATION_CACHE_SECONDS", 150)
+CITYOS_LOCATION_RETRY_SECONDS = env_int("CITYOS_LOCATION_RETRY_SECONDS", 30)
+CITYOS_LOCATION_WAIT_SECONDS = env_int("CITYOS_LOCATION_WAIT_SECONDS", 1)
+# The token the City OS presents to read our shelters' live status (GET /api/cityos/shelters/,
+# "Authorization: Bearer <token>"). Unset: that endpoint is off (404).
+CITYOS_SHELTER_API_TOKEN = env_str("CITYOS_SHELTER_API_TOKEN")
+CELERY_BEAT_SCHEDULE["cityos-consents-sync"] = {
+    "task": "cityos.consents_sync_staying",
+    "schedule": float(CITYOS_SYNC_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["cityos-location-counts"] = {
+    "task": "cityos.location_counts_refresh",
+    "schedule": float(CITYOS_LOCATION_REFRESH_SECONDS),
+}

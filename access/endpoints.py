@@ -98,6 +98,10 @@ NOT_PERSONAL: dict[str, NotPersonal] = {
     "shelters:list": NotPersonal(SHELTER_FIGURES),
     "shelters:detail": NotPersonal(SHELTER_FIGURES + " and its status history"),
     "shelters:desk_walk_in": NotPersonal("registers the people typed into the form; shows only a count"),
+    "shelters:desk_city_os_check_in": NotPersonal(
+        "registers and checks in the people the City OS shares for a QR code the desk scanned and confirmed "
+        "(their names were on the desk page, from the City OS); answers with counts only"
+    ),
     "dashboard:hq": NotPersonal("city figures for HQ and officials; no names"),
     "dashboard:history": NotPersonal("occupancy series: counts of stays per time bucket"),
     "survey_imports:list": NotPersonal("survey imports are anonymous answers; jobs are the uploader's own"),

@@ -75,3 +75,17 @@ class WalkInHouseholdForm(forms.Form):
 
 
 MemberFormSet = forms.formset_factory(PersonForm, extra=0, min_num=1, validate_min=True, max_num=20)
+
+
+class CityOSCheckInForm(forms.Form):
+    """The desk's one tap after a City OS QR scan: the signed ticket of the scan, and who is here."""
+
+    ticket = forms.CharField(max_length=2000, widget=forms.HiddenInput)
+    members = forms.MultipleChoiceField(label=_("People"), choices=(), required=False)
+    mode = forms.ChoiceField(label=_("Where"), choices=StayMode.choices, initial=StayMode.INSIDE)
+    idempotency_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, city_os_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The people the City OS shares for this scan: the view asks it before validating.
+        self.fields["members"].choices = [(i, i) for i in city_os_ids]

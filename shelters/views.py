@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from access import figures, people, policy, retention
 from access.consent import current_context
+from cityos import client as city_os
+from cityos import sync as city_os_sync
 from common import limits
 from common.errors import ApplicationError
 from common.permissions import role_required
@@ -27,12 +30,13 @@ from shelters import selectors, services
 from shelters.forms import (
     CheckInForm,
     CheckOutForm,
+    CityOSCheckInForm,
     MemberFormSet,
     StatusChangeForm,
     TransferForm,
     WalkInHouseholdForm,
 )
-from shelters.models import Shelter, StayMode
+from shelters.models import Sex, Shelter, StayMode
 from shelters.services import retention as retention_services
 
 
@@ -182,11 +186,140 @@ def shelter_detail(request, shelter_id: int):
     )
 
 
+# --- The City OS at the desk -------------------------------------------------------------------
+
+CITY_OS_TICKET_SALT = "shelters.desk.city_os"
+# From the scan to the tap: long enough for a family to gather, short enough not to be reused later.
+CITY_OS_TICKET_SECONDS = 15 * 60
+
+CITY_OS_BAD_CODE = gettext_lazy(
+    "This QR code could not be verified or has expired. Ask the resident to show the code in their "
+    "City OS app again, or search by name."
+)
+CITY_OS_NOT_SHARED = gettext_lazy(
+    "This resident does not share their details with shelters at the City OS. Register them with the "
+    "walk-in form below."
+)
+CITY_OS_UNAVAILABLE = gettext_lazy(
+    "The City OS cannot be reached just now. Search by name, or register them with the walk-in form below."
+)
+CITY_OS_EXPIRED = gettext_lazy("This scan has expired. Scan the resident's QR code again.")
+
+
+def _city_os_ticket(request, shelter: Shelter, subject: str) -> str:
+    """The scan's subject, signed for this user and shelter: the tap re-asks the City OS with it."""
+    return signing.dumps({"sub": subject, "shelter": shelter.pk, "user": request.user.pk}, salt=CITY_OS_TICKET_SALT)
+
+
+def _city_os_ticket_subject(request, shelter: Shelter, ticket: str) -> str | None:
+    try:
+        data = signing.loads(ticket, salt=CITY_OS_TICKET_SALT, max_age=CITY_OS_TICKET_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("shelter") != shelter.pk or data.get("user") != request.user.pk:
+        return None
+    subject = data.get("sub")
+    return subject if isinstance(subject, str) and subject else None
+
+
+def _city_os_people(attributes: city_os.Attributes) -> list:
+    """The resident first, then the family the City OS shares, as the desk shows and registers them."""
+    resident = services.PersonData(
+        name=attributes.name,
+        name_kana=attributes.name_kana,
+        birth_date=attributes.birth_date,
+        sex=attributes.sex if attributes.sex in Sex.values else Sex.UNKNOWN,
+        address=attributes.address,
+        city_os_id=attributes.city_os_id,
+    )
+    family = [
+        services.PersonData(
+            name=member.name,
+            name_kana=member.name_kana,
+            birth_date=member.birth_date,
+            sex=member.sex if member.sex in Sex.values else Sex.UNKNOWN,
+            address=attributes.address,
+            city_os_id=member.city_os_id,
+        )
+        for member in attributes.family
+    ]
+    return [resident, *family]
+
+
+RELATIONSHIPS = {
+    "self": gettext_lazy("Showed the code"),
+    "head": gettext_lazy("Head of household"),
+    "spouse": gettext_lazy("Spouse"),
+    "child": gettext_lazy("Child"),
+    "parent": gettext_lazy("Parent"),
+    "grandparent": gettext_lazy("Grandparent"),
+    "grandchild": gettext_lazy("Grandchild"),
+    "sibling": gettext_lazy("Sibling"),
+}
+
+
+def _relationship_label(value: str):
+    return RELATIONSHIPS.get(value, value)
+
+
+def _city_os_scan(request, shelter: Shelter, query: str) -> tuple[str, dict | None]:
+    """A scanned QR code the City OS signed: (what to search by, the confirmation or the notice).
+
+    (query, None) for anything that is not a signed code: typed text and bare IDs are searched as
+    before. A signed code is verified; the City OS is asked for the resident's basic items and the
+    family they share (it refuses unless they share them with shelters), and their opt-in is applied.
+    """
+    try:
+        subject = city_os.qr_subject(query)
+    except city_os.CityOSRefused:
+        services.city_os_scan_record(shelter_id=shelter.pk, actor=request.user, outcome=services.ScanOutcome.BAD_CODE)
+        return "", {"notice": CITY_OS_BAD_CODE, "level": "error"}
+    except city_os.CityOSUnavailable:
+        services.city_os_scan_record(
+            shelter_id=shelter.pk, actor=request.user, outcome=services.ScanOutcome.UNAVAILABLE
+        )
+        return "", {"notice": CITY_OS_UNAVAILABLE, "level": "warning", "walk_in": True}
+    if subject is None:
+        return query, None
+    try:
+        attributes = city_os.resident_attributes(subject)
+    except city_os.CityOSError as error:
+        refused = isinstance(error, city_os.CityOSRefused)
+        outcome = services.ScanOutcome.NOT_SHARED if refused else services.ScanOutcome.UNAVAILABLE
+        services.city_os_scan_record(shelter_id=shelter.pk, actor=request.user, outcome=outcome)
+        notice = CITY_OS_NOT_SHARED if refused else CITY_OS_UNAVAILABLE
+        return subject, {"notice": notice, "level": "warning", "walk_in": True}
+    city_os_sync.consents_sync_quietly(city_os_id=subject)
+    found = _city_os_people(attributes)
+    services.city_os_scan_record(
+        shelter_id=shelter.pk, actor=request.user, outcome=services.ScanOutcome.SHARED, people=len(found)
+    )
+    relationships = {member.city_os_id: member.relationship for member in attributes.family}
+    return subject, {
+        "people": [
+            {
+                "person": person,
+                "relationship": _relationship_label(relationships.get(person.city_os_id, "self")),
+                "sex": Sex(person.sex).label,
+            }
+            for person in found
+        ],
+        "address": attributes.address,
+        "ticket": _city_os_ticket(request, shelter, subject),
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
 @role_required
 def desk(request, shelter_id: int):
-    """The check-in desk: find people (name, kana, phone, ID or QR) and check them in."""
+    """The check-in desk: find people (name, kana, phone, ID or QR) and check them in. A QR code the
+    City OS signed shows what the City OS shares of the resident and their family, to check in with
+    one tap (desk_city_os_check_in)."""
     shelter = _operated_shelter(request, shelter_id)
     query = request.GET.get("q", "").strip()
+    scan = None
+    if query:
+        query, scan = _city_os_scan(request, shelter, query)
     results = people.evacuee_search(user=request.user, query=query, purpose="page.desk_search") if query else []
     households: dict = {}
     for person in results:
@@ -202,8 +335,67 @@ def desk(request, shelter_id: int):
             groups=list(households.values()),
             result_count=len(results),
             ask_panel=_ask_panel(request, shelter, ask_ids, purpose="page.desk_ask") if ask_ids else [],
+            city_os=scan,
+            walk_in_open=bool(scan and scan.get("walk_in")),
         ),
     )
+
+
+@require_POST
+@role_required
+def desk_city_os_check_in(request, shelter_id: int):
+    """The one tap after a City OS scan: the people the City OS shares (those the desk left ticked)
+    registered or updated by their City OS ID and checked in together. The City OS is asked again,
+    so what is registered is what it shares now; a second tap returns the first check-in."""
+    shelter = _operated_shelter(request, shelter_id)
+    back = reverse("shelters:desk", args=[shelter.pk])
+    subject = _city_os_ticket_subject(request, shelter, request.POST.get("ticket", "")[:2000])
+    if subject is None:
+        messages.error(request, CITY_OS_EXPIRED)
+        return redirect(back)
+    try:
+        attributes = city_os.resident_attributes(subject)
+    except city_os.CityOSError as error:
+        messages.error(request, CITY_OS_NOT_SHARED if isinstance(error, city_os.CityOSRefused) else CITY_OS_UNAVAILABLE)
+        return redirect(back)
+    if attributes.city_os_id != subject:
+        messages.error(request, CITY_OS_UNAVAILABLE)
+        return redirect(back)
+    found = {person.city_os_id: person for person in _city_os_people(attributes)}
+    form = CityOSCheckInForm(request.POST, city_os_ids=list(found))
+    if not form.is_valid() or not form.cleaned_data["members"]:
+        messages.error(request, _("Choose at least one person to check in."))
+        return redirect(f"{back}?q={subject}")
+    chosen = [found[i] for i in found if i in set(form.cleaned_data["members"])]
+    try:
+        outcome = services.city_os_check_in(
+            shelter_id=shelter.pk,
+            members=chosen,
+            actor=request.user,
+            mode=form.cleaned_data["mode"],
+            idempotency_key=form.cleaned_data["idempotency_key"] or None,
+        )
+    except ApplicationError as error:
+        _report(request, error)
+        return redirect(f"{back}?q={subject}")
+    if outcome.result is not None:
+        # The resident's opt-in was applied at the scan; their family's is applied by beat's sync of
+        # everyone staying (cityos.tasks.consents_sync_staying) within CITYOS_SYNC_SECONDS.
+        count = len(outcome.result.stays)
+        messages.success(
+            request, ngettext("Checked in %(count)d person.", "Checked in %(count)d people.", count) % {"count": count}
+        )
+    if outcome.already_staying:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d person is already checked in at a shelter and was not checked in again.",
+                "%(count)d people are already checked in at a shelter and were not checked in again.",
+                outcome.already_staying,
+            )
+            % {"count": outcome.already_staying},
+        )
+    return redirect(back)
 
 
 @require_POST

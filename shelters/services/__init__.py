@@ -1,6 +1,13 @@
 """Every write in the shelters app goes through a function exported here."""
 
 from shelters.services.catalogue import facility_delete, facility_save, support_category_save
+from shelters.services.city_os import (
+    CityOSCheckIn,
+    ScanOutcome,
+    city_os_check_in,
+    city_os_person_upsert,
+    city_os_scan_record,
+)
 from shelters.services.registry import ImportSummary, shelter_create, shelter_registry_import, shelter_update
 from shelters.services.stays import (
     STATUS_TRANSITIONS,
@@ -24,9 +31,14 @@ from shelters.services.users import user_create, user_password_set, user_roles_u
 __all__ = [
     "STATUS_TRANSITIONS",
     "CheckInResult",
+    "CityOSCheckIn",
     "ImportSummary",
     "PersonData",
+    "ScanOutcome",
     "automatic_full_apply",
+    "city_os_check_in",
+    "city_os_person_upsert",
+    "city_os_scan_record",
     "evacuee_register",
     "evacuee_update",
     "facility_delete",

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from access import figures, log
+from access import consent, figures, log
+from cityos import locations
+from consent.rules import Context
 from realtime import streams
 from shelters.models import SupportCategory
 
@@ -68,3 +70,12 @@ def occupancy_history(*, shelter_ids: list[int] | None = None, hours: int = 48, 
         occupancy.append(level)
     times = [since + bucket * (index + 1) for index in range(count)]
     return Series(times=times, occupancy=occupancy, arrivals=arrived, departures=left)
+
+
+def outside_areas() -> locations.AreaCounts | None:
+    """During a disaster: residents outside the shelters who share their location, counted per area
+    by the City OS (cityos.locations; the page waits CITYOS_LOCATION_WAIT_SECONDS at most). None in
+    peacetime, when nobody's location is counted."""
+    if consent.current_context() != Context.DISASTER:
+        return None
+    return locations.area_counts()

@@ -140,6 +140,9 @@ NOT_PERSONAL: dict[str, NotPersonal] = {
     "residents:correction_handle": NotPersonal(
         "HQ marks a correction request handled (access.residents.access_correction_request_by_id); shows no person"
     ),
+    "cityos-shelter-list": NotPersonal(
+        "our shelters' registry entries and live status for the City OS (its token); no person"
+    ),
     "api-root": NotPersonal("the API's index of links"),
     "schema": NotPersonal("the OpenAPI schema"),
     "api-docs": NotPersonal("the API documentation page"),

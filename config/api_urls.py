@@ -20,6 +20,7 @@ router.register("supply/requests", supply_api.RequestViewSet, basename="supply-r
 router.register("supply/tasks", supply_api.TaskViewSet, basename="supply-task")
 
 urlpatterns = [
+    path("cityos/shelters/", shelters_api.CityOSShelterList.as_view(), name="cityos-shelter-list"),
     path("supply/stock/adjust/", supply_api.StockAdjustView.as_view(), name="supply-stock-adjust"),
     path("supply/board/", supply_api.SupplyBoardView.as_view(), name="supply-board-data"),
     *router.urls,

@@ -3,18 +3,26 @@
 People, households and stays come from `access.people` only, which checks and records the read.
 """
 
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import generics, mixins, permissions, status, viewsets
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 
 from access import figures, people, policy
 from access.consent import current_context
 from common import limits
 from common.permissions import HasRole
+from common.throttles import FailedTokenThrottle
 from consent import asking, links
 from consent import services as consent_services
 from consent.models import subject_of
@@ -24,6 +32,7 @@ from shelters.models import CheckIn, DataSource, Evacuee, Household, Shelter, Sh
 from shelters.serializers import (
     CheckInInput,
     CheckOutInput,
+    CityOSShelterSerializer,
     DeskAnswersInput,
     DeskAnswersResult,
     DeskQuestionsQuery,
@@ -409,3 +418,68 @@ class DeskAskingViewSet(viewsets.GenericViewSet):
                 many=True,
             ).data
         )
+
+
+# --- The City OS's shelter information API ------------------------------------------------------
+
+
+class CityOSTokenAuthentication(BaseAuthentication):
+    """The City OS presents CITYOS_SHELTER_API_TOKEN as `Authorization: Bearer <token>`, compared in
+    constant time. A wrong one is a 401 and counts against the address (common.throttles)."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        words = get_authorization_header(request).split()
+        if len(words) != 2 or words[0].lower() != self.keyword.lower().encode():
+            return None
+        throttle = FailedTokenThrottle()
+        if throttle.over_limit(request):
+            raise Throttled(wait=throttle.wait(), detail=gettext("Too many wrong API tokens from this address."))
+        expected = settings.CITYOS_SHELTER_API_TOKEN.encode()
+        if not expected or not hmac.compare_digest(words[1], expected):
+            throttle.allow_request(request, None)
+            raise AuthenticationFailed(gettext("Invalid token."))
+        return (AnonymousUser(), CITY_OS)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+CITY_OS = "city_os"
+
+
+class IsCityOS(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return request.auth == CITY_OS
+
+
+class CityOSShelterList(generics.ListAPIView):
+    """Our shelters' live status for the City OS (its shelter information API): the registry entry,
+    status, occupancy against capacity, whether full, position and when it last changed. No person.
+
+    Off (404) unless CITYOS_SHELTER_API_TOKEN is set; paged with `limit` (1–500) and `offset`.
+    """
+
+    serializer_class = CityOSShelterSerializer
+    authentication_classes = [CityOSTokenAuthentication]
+    permission_classes = [IsCityOS]
+    filter_backends = []
+
+    def initial(self, request, *args, **kwargs):
+        if not settings.CITYOS_SHELTER_API_TOKEN:
+            raise NotFound()
+        super().initial(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.shelters_for_city_os()
+
+
+class CityOSTokenScheme(OpenApiAuthenticationExtension):
+    """The schema names the City OS's bearer token as the endpoint's security."""
+
+    target_class = "shelters.api.CityOSTokenAuthentication"
+    name = "cityOSToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "CITYOS_SHELTER_API_TOKEN"}

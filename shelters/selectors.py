@@ -150,3 +150,24 @@ def desk_questions(*, user, shelter_id: int, evacuee_ids: list[int], purpose: st
         if questions:
             found.append(PersonQuestions(person=person, subject=subject, questions=questions))
     return found
+
+
+def shelters_for_city_os() -> QuerySet[Shelter]:
+    """Every shelter's registry entry and live status, for the City OS's shelter information API (no person)."""
+    return Shelter.objects.order_by("pk").only(
+        "pk",
+        "code",
+        "common_id",
+        "name",
+        "name_kana",
+        "name_en",
+        "kind",
+        "status",
+        "occupancy",
+        "outside_count",
+        "capacity",
+        "latitude",
+        "longitude",
+        "source",
+        "updated_at",
+    )

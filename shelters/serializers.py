@@ -302,3 +302,35 @@ class DeskAnswersInput(serializers.Serializer):
 class DeskAnswersResult(serializers.Serializer):
     evacuee = serializers.IntegerField()
     receipt_id = serializers.UUIDField()
+
+
+class CityOSShelterSerializer(serializers.ModelSerializer):
+    """A shelter as the City OS's shelter information API shows it: registry and live status, no person."""
+
+    full = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shelter
+        fields = [
+            "id",
+            "code",
+            "common_id",
+            "name",
+            "name_kana",
+            "name_en",
+            "kind",
+            "status",
+            "occupancy",
+            "outside_count",
+            "capacity",
+            "full",
+            "latitude",
+            "longitude",
+            "source",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_full(self, shelter: Shelter) -> bool:
+        """満員: declared or reached (occupancy at or over capacity)."""
+        return shelter.status == ShelterStatus.FULL or bool(shelter.capacity and shelter.occupancy >= shelter.capacity)

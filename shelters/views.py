@@ -395,6 +395,9 @@ def desk_city_os_check_in(request, shelter_id: int):
             )
             % {"count": outcome.already_staying},
         )
+    if outcome.result is not None and not outcome.result.replayed:
+        # As after any check-in: the desk asks what the residents' timing says to ask (skippable).
+        return redirect(f"{back}?ask={','.join(str(stay.evacuee_id) for stay in outcome.result.stays)}")
     return redirect(back)
 
 

@@ -75,6 +75,8 @@ def test_one_tap_registers_and_checks_in_the_whole_household(city_os, manager_a,
 
     assert response.status_code == 302
     people = {e.city_os_id: e for e in Evacuee.objects.filter(city_os_id__in=YAMADA_FAMILY)}
+    # Then the desk asks what each resident's timing says to ask, as after any check-in.
+    assert response["Location"].endswith("?ask=" + ",".join(str(people[i].pk) for i in YAMADA_FAMILY))
     assert {i: e.name for i, e in people.items()} == YAMADA_FAMILY
     assert len({e.household_id for e in people.values()}) == 1
     assert people[YAMADA].household.representative_id == people[YAMADA].pk

@@ -235,12 +235,15 @@ def shown(
     """
     from access import log
 
-    people = list({person.pk: person for person in people if person is not None}.values())
+    # One person may come as several objects (two stays of theirs in one list, two cases): each
+    # object is masked, the person decided and recorded once.
+    objects = [person for person in people if person is not None]
+    people = list({person.pk: person for person in objects}.values())
     if not people:
         return {}
     reader = reader or Reader.of(user)
     found = verdicts(reader, people, categories)
-    for person in people:
+    for person in objects:
         _mask(person, found[person.pk])
     if purpose is not None:
         log.record_reads_with_bases(

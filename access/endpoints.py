@@ -143,6 +143,12 @@ NOT_PERSONAL: dict[str, NotPersonal] = {
     "cityos-shelter-list": NotPersonal(
         "our shelters' registry entries and live status for the City OS (its token); no person"
     ),
+    "hq:disasters": NotPersonal("disasters: names and times, HQ only"),
+    "hq:disaster_declare": NotPersonal("declares a disaster"),
+    "hq:disaster_close": NotPersonal("closes a disaster"),
+    "hq:releases": NotPersonal("legal-basis releases: rule, article, scope and period, and a count of people read"),
+    "hq:release_declare": NotPersonal("declares a legal-basis release"),
+    "hq:release_revoke": NotPersonal("revokes a legal-basis release"),
     "api-root": NotPersonal("the API's index of links"),
     "schema": NotPersonal("the OpenAPI schema"),
     "api-docs": NotPersonal("the API documentation page"),

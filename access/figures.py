@@ -108,3 +108,16 @@ def waiting_request_totals() -> dict[int, int]:
         .annotate(total=Sum("quantity", default=0) + Count("id", filter=Q(quantity__isnull=True)))
         .values_list("item_id", "total")
     )
+
+
+def shelters_where_staying(*, subjects=(), everyone: bool = False) -> set[int]:
+    """The shelters where these consent subjects (consent.models.subject_of: `cityos:<id>`,
+    `person:<pk>`) have an open stay; with `everyone`, every shelter someone stays at. Ids only."""
+    stays = Stay.objects.filter(checked_out_at__isnull=True)
+    if not everyone:
+        city_os_ids = [s.split(":", 1)[1] for s in subjects if s.startswith("cityos:")]
+        person_ids = [int(s.split(":", 1)[1]) for s in subjects if s.startswith("person:") and s[7:].isdigit()]
+        if not city_os_ids and not person_ids:
+            return set()
+        stays = stays.filter(Q(evacuee__city_os_id__in=city_os_ids) | Q(evacuee_id__in=person_ids))
+    return set(stays.order_by().values_list("shelter_id", flat=True).distinct())

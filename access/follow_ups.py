@@ -74,7 +74,9 @@ def _shown(user, follow_ups, *, purpose: str | None) -> dict:
         verdict = verdicts[follow_up.evacuee_id]
         follow_up.withheld = not verdict.allows(Category.SURVEY)
         if follow_up.withheld:
-            consent.withhold_all(follow_up.evacuee, reason=verdict.withheld[Category.SURVEY])
+            reason = verdict.withheld[Category.SURVEY]
+            consent.withhold_all(follow_up.evacuee, reason=reason)
+            follow_up.evacuee.withheld[Category.SURVEY] = reason
             follow_up.k6_score = None
     return verdicts
 
@@ -102,7 +104,9 @@ def shelter_follow_up_list(*, user, shelter_id: int, purpose: str) -> list[dict]
             "name_kana": follow_up.evacuee.name_kana,
             "state": follow_up.state,
             "since": follow_up.created_at.isoformat(),
+            # A case whose person or answers are withheld from this reader is still listed (the
+            # count counts it), without the name, and says why.
+            "withheld": dict(follow_up.evacuee.withheld),
         }
         for follow_up in follow_ups
-        if not follow_up.withheld
     ]

@@ -397,7 +397,8 @@ def support_list(*, user, shelter_id: int, purpose: str) -> list[dict] | None:
     """Residents of a shelter needing support, with names, for those who may see them; else None.
 
     Someone whose support needs the reader has no basis for is not listed (their needs are counted
-    in the shelter's figures); someone whose name they have no basis for is listed without it.
+    in the shelter's figures); someone whose name they have no basis for is listed without it, and
+    `withheld` says which categories are missing and why.
     """
     if not policy.may_see_names_at(user, shelter_id):
         return None
@@ -420,6 +421,8 @@ def support_list(*, user, shelter_id: int, purpose: str) -> list[dict] | None:
             "mode": stay.mode,
             "requires_evacuation_support": stay.evacuee.requires_evacuation_support,
             "needs": [need.category.code for need in stay.evacuee.support_needs.all()],
+            # Categories withheld from this reader, with why: the page shows a marker, not "".
+            "withheld": dict(stay.evacuee.withheld),
         }
         for stay in stays
         if verdicts[stay.evacuee_id].allows(Category.SUPPORT)

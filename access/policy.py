@@ -187,3 +187,17 @@ def may_handle_corrections(user) -> bool:
 def can_hold_personal_data(user) -> bool:
     """Put a person's data under a legal hold against anonymisation, or lift it: HQ and administrators."""
     return is_headquarters(user)
+
+
+# --- Disasters and legal-basis releases ---------------------------------------------------------
+
+
+def can_manage_disasters(user) -> bool:
+    """Declare and close disasters, declare and revoke legal-basis releases: HQ and administrators."""
+    return is_headquarters(user)
+
+
+def can_view_releases(user) -> bool:
+    """See that releases exist (rule, article, scope, period), never whom they touched: HQ,
+    administrators and officials."""
+    return role_of(user) in (Role.HQ, Role.ADMIN, Role.OFFICIAL)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("supplies/", include("supply.urls")),
     path("security/", include("common.urls")),
     path("residents/", include("residents.hq_urls")),
+    path("hq/", include("shelters.hq_urls")),
     path("api/", include("config.api_urls")),
     path("api/", include("surveys.follow_ups.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -230,3 +230,10 @@ def decide(
         if category in rule.categories and recipient in rule.recipients and context in rule.contexts:
             return Basis("legal", rule=rule)
     return Withheld(NOT_ASKED)
+
+
+RULE_NAMES = {
+    SHELTER_OPERATION.code: _("Running the shelter"),
+    LIFE_PROTECTION.code: _("Protecting life (when consent cannot be obtained)"),
+    ROSTER_RELEASE.code: _("Evacuation-support roster, disaster-time release"),
+}

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from access import policy
-from common import limits
+from common import limits, withheld
 from common.permissions import role_required
 from dashboard import figures, selectors
 from realtime.labels import live_labels
@@ -62,7 +62,8 @@ def shelter_dashboard(request, shelter_id: int):
             "shows_names": snapshot["support_list"] is not None,
             "can_operate": policy.can_operate_shelter(request.user, shelter),
             "hours": hours,
-            "labels": live_labels(),
+            # Names withheld from this reader show a marker and why (common/withheld.py).
+            "labels": {**live_labels(), "withheld": withheld.labels()},
         },
     )
 

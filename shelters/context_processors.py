@@ -20,4 +20,6 @@ def navigation(request) -> dict:
         "nav_survey_imports": policy.can_import_survey_responses(user),
         "nav_reports": policy.can_view_reports(user),
         "nav_login_lockouts": can_lift_lockouts(user),
+        "nav_disasters": policy.can_manage_disasters(user),
+        "nav_releases": policy.can_view_releases(user),
     }

@@ -71,6 +71,15 @@ def shelters_changed(shelter_ids) -> None:
         pending.update(shelter_ids)
 
 
+def consent_changed_heard(change) -> None:
+    """A resident's consent or a release changed what readers may see (consent.services): the
+    shelters where they stay send `shelter.updated` after commit, and each open dashboard that shows
+    names there fetches its named lists (`support_list`) again, through the access layer."""
+    from access.figures import shelters_where_staying
+
+    shelters_changed(shelters_where_staying(subjects=change.subjects, everyone=change.everyone))
+
+
 def _send(shelter_ids: set[int]) -> None:
     if not shelter_ids:
         return

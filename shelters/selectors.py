@@ -171,3 +171,17 @@ def shelters_for_city_os() -> QuerySet[Shelter]:
         "source",
         "updated_at",
     )
+
+
+def disasters_for_list(*, limit: int = 100) -> list:
+    """Disasters, open ones first, then the newest."""
+    from shelters.models import Disaster
+
+    disasters = list(Disaster.objects.select_related("declared_by").order_by("-started_at", "-id")[:limit])
+    return sorted(disasters, key=lambda disaster: disaster.closed_at is not None)
+
+
+def open_disasters() -> QuerySet:
+    from shelters.models import Disaster
+
+    return Disaster.objects.filter(closed_at__isnull=True).order_by("-started_at", "-id")

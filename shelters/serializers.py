@@ -1,6 +1,7 @@
 """API shapes. Input serializers validate; output serializers present. No writes here."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common import limits
@@ -91,6 +92,27 @@ class OpenStaySummary(serializers.Serializer):
     checked_in_at = serializers.DateTimeField()
 
 
+# The OpenAPI shape of `withheld`: category -> why. The categories are consent.rules.Category.
+WITHHELD_SCHEMA = {
+    "type": "object",
+    "description": (
+        "Data categories withheld from this reader, each with why: `refused` (the person refused "
+        "these data to this kind of recipient) or `not_asked` (no consent and no legal rule now). "
+        "Their fields are blank or empty and must not be read as 'none'; show that the data are "
+        "withheld and why. Categories: basic (name, kana, birth date, sex, address), contact "
+        "(phone), household, support (support needs and the roster flag), stays (stay history), "
+        "survey. Empty when nothing is withheld."
+    ),
+    "additionalProperties": {"type": "string", "enum": ["refused", "not_asked"]},
+    "example": {"basic": "refused"},
+}
+
+
+@extend_schema_field(WITHHELD_SCHEMA)
+class WithheldField(serializers.SerializerMethodField):
+    pass
+
+
 def withheld_of(evacuee: Evacuee) -> dict[str, str]:
     """The categories the access layer withheld from this reader, each with why (`refused`,
     `not_asked`): their fields are empty and must not be read as "none"."""
@@ -100,7 +122,7 @@ def withheld_of(evacuee: Evacuee) -> dict[str, str]:
 class EvacueeSerializer(serializers.ModelSerializer):
     support_needs = SupportNeedField(many=True, read_only=True)
     current_stay = serializers.SerializerMethodField()
-    withheld = serializers.SerializerMethodField()
+    withheld = WithheldField()
 
     class Meta:
         model = Evacuee
@@ -174,9 +196,14 @@ class HouseholdInput(serializers.Serializer):
 
 
 class HouseholdMemberSerializer(serializers.ModelSerializer):
+    withheld = WithheldField()
+
     class Meta:
         model = Evacuee
-        fields = ["id", "name", "name_kana"]
+        fields = ["id", "name", "name_kana", "withheld"]
+
+    def get_withheld(self, evacuee: Evacuee) -> dict[str, str]:
+        return withheld_of(evacuee)
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
@@ -194,7 +221,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 class StaySerializer(serializers.ModelSerializer):
     evacuee_name = serializers.CharField(source="evacuee.name", read_only=True)
-    evacuee_withheld = serializers.SerializerMethodField()
+    evacuee_withheld = WithheldField()
     # Where a transferred person went, only when the reader may know it (annotated by access.people).
     destination_shelter = serializers.IntegerField(
         source="shown_destination_shelter_id", read_only=True, allow_null=True, default=None

@@ -8,8 +8,10 @@ class SurveysConfig(AppConfig):
 
     def ready(self):
         from common.sources import source_rows_register
+        from consent.services import register_consent_changed_handler
         from shelters.services.moves import register_person_moved_handler
         from shelters.services.retention import register_person_anonymised_handler
+        from surveys.events import consent_changed_heard
         from surveys.follow_ups.services import follow_ups_follow_person
         from surveys.services import survey_data_anonymise_person
         from surveys.sources import survey_rows_remove, survey_sample_load
@@ -20,3 +22,4 @@ class SurveysConfig(AppConfig):
         )
         register_person_moved_handler(follow_ups_follow_person)
         register_person_anonymised_handler(survey_data_anonymise_person)
+        register_consent_changed_handler(consent_changed_heard)

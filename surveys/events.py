@@ -82,6 +82,14 @@ def follow_ups_changed(shelter_ids) -> None:
     _note(follow_up_shelters=shelter_ids)
 
 
+def consent_changed_heard(change) -> None:
+    """A resident's consent or a release changed (consent.services): the follow-up lists of the
+    shelters where they stay are fetched again by the dashboards showing them, after commit."""
+    from access.figures import shelters_where_staying
+
+    follow_ups_changed(shelters_where_staying(subjects=change.subjects, everyone=change.everyone))
+
+
 def _note(*, summary: bool = False, follow_up_shelters=()) -> None:
     pending = coalesce.collector("_pending_survey_events", factory=_Pending, send=_send)
     now = pending is None

@@ -321,6 +321,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "survey-imports-resume": {"task": "surveys.import_resume", "schedule": 60.0},
     "retention-anonymise": {"task": "shelters.tasks.retention_anonymise", "schedule": float(RETENTION_SWEEP_SECONDS)},
+    # Releases stop by themselves when they expire (checked on every read); this records the end.
+    "consent-releases-end": {"task": "consent.releases_end", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {

@@ -8,6 +8,7 @@ from shelters.services.city_os import (
     city_os_person_upsert,
     city_os_scan_record,
 )
+from shelters.services.disasters import disaster_close, disaster_declare
 from shelters.services.registry import ImportSummary, shelter_create, shelter_registry_import, shelter_update
 from shelters.services.stays import (
     STATUS_TRANSITIONS,
@@ -39,6 +40,8 @@ __all__ = [
     "city_os_check_in",
     "city_os_person_upsert",
     "city_os_scan_record",
+    "disaster_close",
+    "disaster_declare",
     "evacuee_register",
     "evacuee_update",
     "facility_delete",

@@ -33,11 +33,21 @@
     }).join("");
   }
 
+  // A person's name, or the marker saying it is withheld from this reader and why (common/withheld.py).
+  function personName(p) {
+    var reason = p.withheld && p.withheld.basic;
+    if (!reason) {
+      return "<strong>" + L.escapeHtml(p.name) + '</strong> <span class="kana">' + L.escapeHtml(p.name_kana) + "</span>";
+    }
+    return '<strong class="withheld withheld-basic withheld-' + L.escapeHtml(reason) + '" data-withheld="' + L.escapeHtml(reason) +
+      '" title="' + L.escapeHtml(labels.withheld.why[reason] || "") + '">' + L.escapeHtml(labels.withheld.name[reason] || "") + "</strong>";
+  }
+
   function renderSupportList() {
     var list = document.getElementById("support-list");
     if (!list || supportList === null) return;
     list.innerHTML = supportList.length ? supportList.map(function (p) {
-      return "<li><strong>" + L.escapeHtml(p.name) + '</strong> <span class="kana">' + L.escapeHtml(p.name_kana) + "</span> " +
+      return "<li>" + personName(p) + " " +
         (p.requires_evacuation_support ? '<span class="badge support-flag">' + L.escapeHtml(labels.evacuation_support) + "</span>" : "") +
         p.needs.map(function (code) { return '<span class="badge need">' + L.escapeHtml(categoryName(code)) + "</span>"; }).join("") +
         ' <span class="muted">' + L.escapeHtml(labels.modes[p.mode] || p.mode) + "</span></li>";
@@ -49,8 +59,8 @@
     var list = document.getElementById("follow-up-list");
     if (!list || followUps === null) return;
     list.innerHTML = followUps.length ? followUps.map(function (f) {
-      return '<li data-follow-up="' + f.id + '"><a href="' + config.followUpUrl + f.id + '/"><strong>' + L.escapeHtml(f.name) + '</strong></a> <span class="kana">' +
-        L.escapeHtml(f.name_kana) + '</span> <span class="badge follow-up-' + f.state + '">' + L.escapeHtml(labels.follow_up_states[f.state] || f.state) +
+      return '<li data-follow-up="' + f.id + '"><a href="' + config.followUpUrl + f.id + '/">' + personName(f) + "</a>" +
+        ' <span class="badge follow-up-' + f.state + '">' + L.escapeHtml(labels.follow_up_states[f.state] || f.state) +
         '</span> <time class="muted">' + L.formatTime(f.since) + "</time></li>";
     }).join("") : '<li class="muted">' + L.escapeHtml(labels.no_follow_ups) + "</li>";
   }

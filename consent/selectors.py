@@ -1,0 +1,56 @@
+"""Reads of the consent app that name no resident: legal-basis releases as HQ and officials see them."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consent.models import LegalRelease
+from consent.rules import LEGAL_RULES, LegalRule
+
+RELEASE_LIST_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class ReleaseShown:
+    release: LegalRelease
+    status: str  # active, expired, revoked, disaster_closed
+    status_label: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+def release_status(release: LegalRelease, now: datetime) -> tuple[str, str]:
+    """Active exactly when access.consent.active_releases would use it."""
+    if release.revoked_at is not None and release.revoked_at <= now:
+        return "revoked", _("Revoked")
+    if release.expires_at <= now:
+        return "expired", _("Expired")
+    if release.disaster.closed_at is not None:
+        return "disaster_closed", _("Disaster closed")
+    return "active", _("Active")
+
+
+def releases_for_list(*, now: datetime | None = None, limit: int = RELEASE_LIST_LIMIT) -> list[ReleaseShown]:
+    """The newest releases, active first: rule, article, scope, period; no resident."""
+    now = now or timezone.now()
+    releases = (
+        LegalRelease.objects.select_related("disaster", "declared_by", "revoked_by")
+        .prefetch_related("shelters")
+        .order_by("-declared_at", "-id")[:limit]
+    )
+    shown = [ReleaseShown(release, *release_status(release, now)) for release in releases]
+    return sorted(shown, key=lambda item: not item.active)
+
+
+def release_rules() -> list[LegalRule]:
+    """The rules HQ may declare a release under in this deployment."""
+    return [
+        LEGAL_RULES[code]
+        for code in settings.CONSENT_RELEASE_RULES
+        if code in LEGAL_RULES and not LEGAL_RULES[code].standing
+    ]

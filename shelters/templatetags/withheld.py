@@ -1,0 +1,30 @@
+"""The marker a staff page shows instead of data the access layer withheld (access/consent.py).
+
+`{% withheld person "basic" %}` renders nothing when the reader has a basis for the category, else
+「氏名非表示（本人が提供を拒否）」 or 「氏名非表示（同意なし）」 with the explanation as a tooltip, so
+nobody reads an empty field as "none". `generic=True` for the category's other fields (birth date,
+sex, address) rather than the name.
+"""
+
+from django import template
+from django.utils.html import format_html
+
+from common import withheld as words
+
+register = template.Library()
+
+
+@register.simple_tag
+def withheld(person, category: str, generic: bool = False) -> str:
+    reasons = getattr(person, "withheld", None) or {}
+    reason = reasons.get(category) if isinstance(reasons, dict) else None
+    if not reason:
+        return ""
+    return format_html(
+        '<span class="withheld withheld-{} withheld-{}" title="{}" data-withheld="{}">{}</span>',
+        category,
+        reason,
+        words.explanation(reason),
+        reason,
+        words.marker_text(name=category == "basic" and not generic, reason=reason),
+    )

@@ -28,7 +28,7 @@ from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, V
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
-from access import consent, policy
+from access import consent, log, policy
 from access.errors import NotVisible, object_id
 from common.roles import Role, is_headquarters, role_of
 from consent.rules import Category
@@ -185,8 +185,21 @@ def evacuee_search(*, user, query: str, purpose: str, limit: int = 30) -> list[E
     if not is_headquarters(user):
         found = _or_exactly_found(found, text)
     people = list(with_details(found).order_by("name_kana", "name", "id")[:limit])
-    consent.shown(user, people, purpose=purpose)
+    verdicts = consent.shown(user, people, purpose=None)
+    # A name, kana or phone search must not confirm who someone is whose name the reader has no
+    # basis for: only their ID (the City OS ID, the walk-in ID, a scanned QR) finds them.
+    people = [person for person in people if Category.BASIC not in person.withheld or _is_their_id(person, text)]
+    log.record_reads_with_bases(
+        viewer=user,
+        reads={person.pk: verdicts[person.pk] for person in people if verdicts[person.pk].bases},
+        purpose=purpose,
+    )
     return people
+
+
+def _is_their_id(person: Evacuee, text: str) -> bool:
+    identifier = qr_payload_to_id(text).casefold()
+    return identifier in {(person.city_os_id or "").casefold(), person.walk_in_id.casefold()}
 
 
 def evacuees_for_list(*, user, purpose: str, search: str = "", paginate: Paginate | None = None) -> Sequence[Evacuee]:
@@ -389,7 +402,21 @@ def shelter_residents(
         .order_by("evacuee__household_id", "evacuee__name_kana", "id")
     )
     page = paginate(stays) if paginate is not None else list(stays)
-    consent.shown(user, [s.evacuee for s in page], purpose=purpose, shelter_id=shelter.pk)
+    if not filters.query:
+        consent.shown(user, [s.evacuee for s in page], purpose=purpose, shelter_id=shelter.pk)
+        return page
+    # As the desk's search: a name search does not find someone whose name is withheld.
+    verdicts = consent.shown(user, [s.evacuee for s in page], purpose=None)
+    found = [s for s in page if Category.BASIC not in s.evacuee.withheld or _is_their_id(s.evacuee, filters.query)]
+    log.record_reads_with_bases(
+        viewer=user,
+        reads={s.evacuee_id: verdicts[s.evacuee_id] for s in found if verdicts[s.evacuee_id].bases},
+        purpose=purpose,
+        shelter_id=shelter.pk,
+    )
+    if isinstance(page, list):
+        return found
+    page.object_list = found
     return page
 
 

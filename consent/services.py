@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common import limits
 from common.audit import audit_record
 from common.errors import ApplicationError
 from consent.models import SUBJECT_LENGTH, ConsentDecision, ConsentRecord, ConsentSubject, LegalRelease
@@ -217,12 +218,12 @@ def _release_rule(rule: str):
 
 
 def _within(values, allowed: frozenset[str], *, field: str, message) -> list[str]:
-    values = list(dict.fromkeys(values or []))
+    values = list(values or [])
     if not values:
         raise ApplicationError(_("Choose at least one."), field=field)
     if any(not isinstance(value, str) or value not in allowed for value in values):
         raise ApplicationError(message, field=field)
-    return sorted(values)
+    return sorted(set(values))
 
 
 def _release_expiry(*, now: datetime, expires_at: datetime | None, hours: int | None) -> datetime:
@@ -281,9 +282,9 @@ def release_declare(
         raise ApplicationError(_("Say why the release is needed."), field="reason")
     if len(reason) > RELEASE_REASON_MAX_LENGTH or "\x00" in reason:
         raise ApplicationError(_("At most %(max)d characters.") % {"max": RELEASE_REASON_MAX_LENGTH}, field="reason")
-    shelter_ids = list(dict.fromkeys(shelter_ids or []))
+    shelter_ids = list(shelter_ids or [])
     if len(shelter_ids) > RELEASE_MAX_SHELTERS or any(
-        isinstance(i, bool) or not isinstance(i, int) or i < 1 for i in shelter_ids
+        isinstance(i, bool) or not isinstance(i, int) or not 1 <= i <= limits.BIGINT_MAX for i in shelter_ids
     ):
         raise ApplicationError(_("Unknown shelter."), field="shelters")
     now = timezone.now()
@@ -293,6 +294,7 @@ def release_declare(
     disaster = disaster_model.objects.select_for_update().filter(pk=disaster_id).first()
     if disaster is None or disaster.closed_at is not None:
         raise ApplicationError(_("Declare a release for an open disaster."), field="disaster")
+    shelter_ids = sorted(set(shelter_ids))
     if shelter_ids and shelter_model.objects.filter(pk__in=shelter_ids).count() != len(shelter_ids):
         raise ApplicationError(_("Unknown shelter."), field="shelters")
     release = LegalRelease.objects.create(

@@ -28,3 +28,11 @@ def withheld(person, category: str, generic: bool = False) -> str:
         reason,
         words.marker_text(name=category == "basic" and not generic, reason=reason),
     )
+
+
+@register.simple_tag
+def withheld_text(person, category: str) -> str:
+    """The marker as plain text, where no markup fits (an <option>, a CSV cell)."""
+    reasons = getattr(person, "withheld", None) or {}
+    reason = reasons.get(category) if isinstance(reasons, dict) else None
+    return words.marker_text(name=category == "basic", reason=reason) if reason else ""

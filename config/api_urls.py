@@ -7,6 +7,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from shelters import api as shelters_api
+from shelters import hq_api
 from supply import api as supply_api
 
 router = DefaultRouter()
@@ -23,5 +24,9 @@ urlpatterns = [
     path("cityos/shelters/", shelters_api.CityOSShelterList.as_view(), name="cityos-shelter-list"),
     path("supply/stock/adjust/", supply_api.StockAdjustView.as_view(), name="supply-stock-adjust"),
     path("supply/board/", supply_api.SupplyBoardView.as_view(), name="supply-board-data"),
+    path("disasters/", hq_api.DisasterListView.as_view(), name="disaster-list"),
+    path("disasters/<int:pk>/close/", hq_api.DisasterCloseView.as_view(), name="disaster-close"),
+    path("releases/", hq_api.ReleaseListView.as_view(), name="release-list"),
+    path("releases/<int:pk>/revoke/", hq_api.ReleaseRevokeView.as_view(), name="release-revoke"),
     *router.urls,
 ]

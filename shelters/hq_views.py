@@ -92,7 +92,7 @@ def disaster_close(request, disaster_id: int):
 
 
 class ReleaseDeclareForm(forms.Form):
-    disaster = forms.TypedChoiceField(label=gettext_lazy("Disaster"), coerce=int, choices=())
+    disaster = forms.TypedChoiceField(label=gettext_lazy("For the disaster"), coerce=int, choices=())
     rule = forms.ChoiceField(label=gettext_lazy("Legal rule"), choices=(), widget=forms.RadioSelect)
     categories = forms.MultipleChoiceField(
         label=gettext_lazy("Data released"), choices=Category.choices, widget=forms.CheckboxSelectMultiple

@@ -7,7 +7,7 @@ sex, address) rather than the name.
 """
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from common import withheld as words
 
@@ -27,6 +27,25 @@ def withheld(person, category: str, generic: bool = False) -> str:
         words.explanation(reason),
         reason,
         words.marker_text(name=category == "basic" and not generic, reason=reason),
+    )
+
+
+@register.simple_tag
+def withheld_legend(people, attribute: str = "") -> str:
+    """Under a list: what each marker in it means, for readers without a tooltip (a phone)."""
+    reasons = set()
+    for item in people or ():
+        for entry in item if isinstance(item, list | tuple) else [item]:  # the desk's households
+            person = getattr(entry, attribute) if attribute else entry
+            reasons |= set((getattr(person, "withheld", None) or {}).values())
+    return format_html_join(
+        "",
+        '<p class="withheld-legend" data-withheld="{}"><strong>{}</strong>: {}</p>',
+        (
+            (reason, words.marker_text(name=True, reason=reason), words.explanation(reason))
+            for reason in (words.REFUSED, words.NOT_ASKED)
+            if reason in reasons
+        ),
     )
 
 

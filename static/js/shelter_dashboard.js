@@ -43,6 +43,16 @@
       '" title="' + L.escapeHtml(labels.withheld.why[reason] || "") + '">' + L.escapeHtml(labels.withheld.name[reason] || "") + "</strong>";
   }
 
+  // Under a list: what its markers mean, for phones without tooltips.
+  function legend(rows) {
+    var seen = {};
+    rows.forEach(function (row) { Object.keys(row.withheld || {}).forEach(function (c) { seen[row.withheld[c]] = true; }); });
+    return ["refused", "not_asked"].filter(function (reason) { return seen[reason]; }).map(function (reason) {
+      return '<li class="withheld-legend"><strong>' + L.escapeHtml(labels.withheld.name[reason]) + "</strong>: " +
+        L.escapeHtml(labels.withheld.why[reason]) + "</li>";
+    }).join("");
+  }
+
   function renderSupportList() {
     var list = document.getElementById("support-list");
     if (!list || supportList === null) return;
@@ -51,7 +61,7 @@
         (p.requires_evacuation_support ? '<span class="badge support-flag">' + L.escapeHtml(labels.evacuation_support) + "</span>" : "") +
         p.needs.map(function (code) { return '<span class="badge need">' + L.escapeHtml(categoryName(code)) + "</span>"; }).join("") +
         ' <span class="muted">' + L.escapeHtml(labels.modes[p.mode] || p.mode) + "</span></li>";
-    }).join("") : '<li class="muted">' + L.escapeHtml(labels.nobody) + "</li>";
+    }).join("") + legend(supportList) : '<li class="muted">' + L.escapeHtml(labels.nobody) + "</li>";
   }
 
   function renderFollowUps() {
@@ -62,7 +72,7 @@
       return '<li data-follow-up="' + f.id + '"><a href="' + config.followUpUrl + f.id + '/">' + personName(f) + "</a>" +
         ' <span class="badge follow-up-' + f.state + '">' + L.escapeHtml(labels.follow_up_states[f.state] || f.state) +
         '</span> <time class="muted">' + L.formatTime(f.since) + "</time></li>";
-    }).join("") : '<li class="muted">' + L.escapeHtml(labels.no_follow_ups) + "</li>";
+    }).join("") + legend(followUps) : '<li class="muted">' + L.escapeHtml(labels.no_follow_ups) + "</li>";
   }
 
   function renderNotifications() {

@@ -259,3 +259,24 @@ def allows(user, person: Evacuee, category: str, *, reader: Reader | None = None
     """Whether the user has a basis for one category of one person (a write, or data kept elsewhere)."""
     reader = reader or Reader.of(user)
     return verdicts(reader, [person], [category])[person.pk].allows(category)
+
+
+# Which category each writable field of a person belongs to (their update's fields).
+FIELD_CATEGORIES = {
+    "name": Category.BASIC,
+    "name_kana": Category.BASIC,
+    "birth_date": Category.BASIC,
+    "sex": Category.BASIC,
+    "address": Category.BASIC,
+    "phone": Category.CONTACT,
+    "household": Category.HOUSEHOLD,
+    "requires_evacuation_support": Category.SUPPORT,
+    "support_needs": Category.SUPPORT,
+}
+
+
+def withheld_fields(person: Evacuee, fields: Iterable[str]) -> list[str]:
+    """The fields among `fields` of a person (as `shown` returned them) in a category withheld from
+    the reader: a write of those would change data they have no basis to see, so it is refused."""
+    withheld = getattr(person, "withheld", {}) or {}
+    return [name for name in fields if FIELD_CATEGORIES.get(name) in withheld]

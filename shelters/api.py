@@ -18,9 +18,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 
-from access import figures, people, policy
+from access import consent, figures, people, policy
 from access.consent import current_context
 from common import limits
+from common.errors import ApplicationError
 from common.permissions import HasRole
 from common.throttles import FailedTokenThrottle
 from consent import asking, links
@@ -193,6 +194,15 @@ class EvacueeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         evacuee = people.access_evacuee_by_id(request.user, pk, purpose="api.evacuee_update")
         data = EvacueeUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
+        refused = consent.withheld_fields(evacuee, data.validated_data)
+        if refused:
+            # Overwriting what the reader may not see would be writing blind, against the person's choice.
+            raise ApplicationError(
+                _("These data are withheld from you; you cannot change them."),
+                fields={name: [_("Withheld from you.")] for name in refused},
+                code="withheld",
+                status_code=403,
+            )
         services.evacuee_update(evacuee_id=evacuee.pk, actor=request.user, changes=dict(data.validated_data))
         # The answer shows the person as changed: the same read, recorded once above.
         evacuee = people.access_evacuee_by_id(request.user, evacuee.pk, purpose=None)

@@ -260,3 +260,17 @@ def test_a_consent_change_of_someone_staying_elsewhere_refreshes_nothing_here(sh
         return frames
 
     assert run(body) == []
+
+
+def test_a_manager_cannot_overwrite_what_is_withheld_from_them(refused, manager_a, api_as):
+    api = api_as(manager_a)
+    url = reverse("evacuee-detail", args=[refused.pk])
+    response = api.patch(url, {"name": "上書き 太郎", "phone": "0242-55-6677"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["fields"] == {"name": ["あなたには非表示の情報です。"]}
+    refused.refresh_from_db()
+    assert (refused.name, refused.phone) == (helpers.SECRET_NAME, helpers.SECRET_PHONE)
+    response = api.patch(url, {"phone": "0242-55-6677"}, format="json")
+    assert response.status_code == 200 and response.json()["name"] == ""
+    refused.refresh_from_db()
+    assert (refused.name, refused.phone) == (helpers.SECRET_NAME, "0242-55-6677")

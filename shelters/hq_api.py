@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
 from access import policy
@@ -89,16 +89,16 @@ def _hq_only(user) -> None:
         raise PermissionDenied(_("Only HQ declares disasters and releases."))
 
 
-class DisasterListView(GenericAPIView):
+class DisasterListView(ListAPIView):
     """Disasters, open first (HQ). POST declares one."""
 
     permission_classes = [HasRole]
     serializer_class = DisasterSerializer
+    filter_backends = []
 
-    def get(self, request):
-        _hq_only(request.user)
-        page = self.paginate_queryset(selectors.disasters_for_list())
-        return self.get_paginated_response(DisasterSerializer(page, many=True).data)
+    def get_queryset(self):
+        _hq_only(self.request.user)
+        return selectors.disasters_for_list()
 
     @extend_schema(request=DisasterInput, responses={201: DisasterSerializer})
     def post(self, request):
@@ -120,18 +120,20 @@ class DisasterCloseView(GenericAPIView):
         return Response(DisasterSerializer(disaster).data)
 
 
-class ReleaseListView(GenericAPIView):
+class ReleaseListView(ListAPIView):
     """Legal-basis releases, active first (HQ and officials). POST declares one (HQ)."""
 
     permission_classes = [HasRole]
     serializer_class = ReleaseSerializer
+    filter_backends = []
 
-    def get(self, request):
-        if not policy.can_view_releases(request.user):
+    def get_queryset(self):
+        if not policy.can_view_releases(self.request.user):
             raise PermissionDenied(_("You may not see legal-basis releases."))
-        page = self.paginate_queryset(consent_selectors.releases_for_list())
-        context = {"hq": policy.can_manage_disasters(request.user)}
-        return self.get_paginated_response(ReleaseSerializer(page, many=True, context=context).data)
+        return consent_selectors.releases_for_list()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "hq": policy.can_manage_disasters(self.request.user)}
 
     @extend_schema(request=ReleaseInput, responses={201: ReleaseSerializer})
     def post(self, request):

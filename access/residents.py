@@ -131,6 +131,14 @@ def _own_accesses(user) -> QuerySet[PersonalDataAccess]:
     )
 
 
+def own_releases(user) -> list:
+    """The legal-basis releases under which the resident's data was read (access.releases)."""
+    from access.releases import releases_touching
+
+    ids = Evacuee.objects.filter(city_os_id=_city_os_id(user)).values_list("pk", flat=True)
+    return releases_touching(list(ids))
+
+
 def own_accesses(user, paginate: Paginate | None = None, limit: int = MAX_ACCESSES_IN_DOWNLOAD):
     """Every recorded read of the resident's person record(s), newest first: when, the reader's role
     and shelter, purpose, basis and release. Never the reader's account."""

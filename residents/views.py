@@ -264,7 +264,11 @@ def accesses(request):
     page = own.own_accesses(
         request.user, paginate=lambda rows: Paginator(rows, ACCESSES_PER_PAGE).get_page(request.GET.get("page"))
     )
-    return render(request, "residents/accesses.html", {"page": page, "rows": _access_rows(page), "tab": "accesses"})
+    return render(
+        request,
+        "residents/accesses.html",
+        {"page": page, "rows": _access_rows(page), "tab": "accesses", "releases": own.own_releases(request.user)},
+    )
 
 
 @resident_page

@@ -351,3 +351,20 @@ def test_the_nav_links_the_hq_pages_for_hq_only(as_user, hq, manager_a):
     assert reverse("hq:disasters") in page and reverse("hq:releases") in page
     page = as_user(manager_a).get(reverse("shelters:list")).content.decode()
     assert reverse("hq:disasters") not in page and reverse("hq:releases") not in page
+
+
+def test_the_resident_sees_the_releases_their_data_was_read_under(hq, manager_a, shelter_a, disaster, as_user):
+    from shelters.models import Evacuee, User
+
+    person = helpers.resident(shelter_a)
+    Evacuee.objects.filter(pk=person.pk).update(city_os_id="CITYOS-RELEASE-1")
+    helpers.refuse_everything(Evacuee.objects.get(pk=person.pk), ["shelter_staff"])
+    helpers.release(hq, disaster, "roster_disaster_release", categories=["basic"], recipients=["shelter_staff"])
+    people.shelter_residents(user=manager_a, shelter=shelter_a, purpose="test")
+    people.shelter_residents(user=manager_a, shelter=shelter_a, purpose="test")
+    resident = User.objects.create_user(username="resident-release", city_os_id="CITYOS-RELEASE-1")
+    page = as_user(resident).get(reverse("me:accesses")).content.decode()
+    assert "同意なしの提供" in page
+    assert "テスト地震：災害対策基本法 第49条の11第3項" in page and "2回見られました" in page
+    other = User.objects.create_user(username="resident-other", city_os_id="CITYOS-OTHER-1")
+    assert "同意なしの提供" not in as_user(other).get(reverse("me:accesses")).content.decode()

@@ -43,6 +43,13 @@ class CityOSBackend(OIDCAuthenticationBackend):
         self.OIDC_RP_SIGN_ALGO = "RS256"
         self.OIDC_RP_IDP_SIGN_KEY = None
 
+    def get_user(self, user_id):
+        """The session's user, as ModelBackend gives it: none for an account no longer active, so
+        deactivating someone who signed in through the City OS signs them out (and closes their
+        sockets with 4401) like anyone else. The base class returns the row whatever its flag."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     @property
     def OIDC_RP_CLIENT_ID(self) -> str:
         return settings.CITYOS_CLIENT_ID

@@ -65,6 +65,18 @@ def test_a_resident_signing_in_the_first_time_becomes_a_user_with_no_role(city_o
 
 
 @pytest.mark.django_db
+def test_deactivating_someone_signed_in_through_the_city_os_signs_them_out(city_os):
+    site = Client()
+    _sign_in(site, city_os)
+    assert site.get("/me/").status_code == 200
+
+    User.objects.filter(city_os_id=YAMADA).update(is_active=False)
+
+    answer = site.get("/me/")
+    assert answer.status_code == 302 and answer["Location"].startswith("/login/")
+
+
+@pytest.mark.django_db
 def test_a_resident_signing_in_again_is_the_same_user(city_os):
     _sign_in(Client(), city_os)
     _sign_in(Client(), city_os)

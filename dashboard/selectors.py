@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from access import consent, figures, log
+from access import consent, figures, log, policy
 from cityos import locations
 from consent.rules import Context
 from realtime import streams
 from shelters.models import SupportCategory
+from surveys import suppression
 
 HISTORY_POINTS = 240
 
@@ -72,10 +73,49 @@ def occupancy_history(*, shelter_ids: list[int] | None = None, hours: int = 48, 
     return Series(times=times, occupancy=occupancy, arrivals=arrived, departures=left)
 
 
-def outside_areas() -> locations.AreaCounts | None:
+@dataclass(frozen=True)
+class AreaRow:
+    name: str
+    count: int | str  # a count, or "<5" / "x" where officials see a small cell hidden
+
+
+@dataclass(frozen=True)
+class OutsideAreas:
+    available: bool
+    rows: list[AreaRow]
+    total: int | str
+    as_of: datetime | None
+
+
+def outside_areas(user) -> OutsideAreas | None:
     """During a disaster: residents outside the shelters who share their location, counted per area
     by the City OS (cityos.locations; the page waits CITYOS_LOCATION_WAIT_SECONDS at most). None in
-    peacetime, when nobody's location is counted."""
+    peacetime, when nobody's location is counted.
+
+    HQ, whom the residents allowed, sees every count. Officials see the counts under the small-cell
+    rule of the survey figures (surveys.suppression): 1 to 4 people in an area is "<5", and when one
+    area alone would be hidden another is too ("x"), so the total cannot give it back: an area with
+    one person sharing their location is close to that person's position."""
     if consent.current_context() != Context.DISASTER:
         return None
-    return locations.area_counts()
+    counts = locations.area_counts()
+    if not counts.available:
+        return OutsideAreas(available=False, rows=[], total=0, as_of=None)
+    shown: dict = {area.code: area.count for area in counts.areas}
+    total: int | str = counts.total
+    if policy.reports_suppressed_for(user):
+        values = {**shown, _TOTAL: counts.total}
+        primary, complementary = suppression.protect(values, [suppression.Line(list(shown), _TOTAL)])
+        hidden = {key: suppression.SMALL for key in primary} | {key: suppression.HIDDEN for key in complementary}
+        shown = {code: hidden.get(code, count) for code, count in shown.items()}
+        total = hidden.get(_TOTAL, counts.total)
+    return OutsideAreas(
+        available=True,
+        rows=[AreaRow(name=area.name or area.code, count=shown[area.code]) for area in counts.areas],
+        total=total,
+        as_of=counts.as_of,
+    )
+
+
+# The key of the total in the suppression's table: no area code is empty.
+_TOTAL = ""

@@ -37,7 +37,7 @@ def hq_dashboard(request):
             "history_figure": figures.occupancy_over_time(history, title=_("People in shelters, city-wide")),
             "hours": hours,
             "labels": live_labels(),
-            "outside_areas": selectors.outside_areas(),
+            "outside_areas": selectors.outside_areas(request.user),
         },
     )
 

@@ -46,8 +46,35 @@ def test_during_a_disaster_hq_sees_the_counts_per_area(city_os, disaster, hq, as
         assert personal not in html
 
 
-def test_officials_see_the_counts_too(city_os, disaster, official, as_user):
-    assert area_rows(dashboard(as_user, official))["東山温泉 (Higashiyama Onsen)"] == "1"
+def test_officials_see_the_counts_with_small_areas_hidden(city_os, disaster, official, as_user):
+    # An area where one person shares their location is close to that person's position: officials,
+    # whom nobody allowed, see the survey figures' small-cell rule (1 to 4 is "<5"), total included.
+    html = dashboard(as_user, official)
+
+    assert area_rows(html) == {
+        "鶴ケ城周辺 (Tsurugajo area)": "0",
+        "会津若松駅周辺 (Aizuwakamatsu Station area)": "&lt;5",
+        "東山温泉 (Higashiyama Onsen)": "&lt;5",
+    }
+    total = html.split('id="outside-areas"', 1)[1].split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    assert '<th class="num">&lt;5</th>' in total
+
+
+def test_one_small_area_among_large_ones_takes_a_partner_so_the_total_cannot_give_it_back(official):
+    from dashboard import selectors
+
+    counts = locations.AreaCounts(
+        available=True,
+        areas=[locations.Area("a", "A", 2), locations.Area("b", "B", 40), locations.Area("c", "C", 12)],
+        as_of=timezone.now(),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(selectors.locations, "area_counts", lambda: counts)
+        patch.setattr(selectors.consent, "current_context", lambda: "disaster")
+        shown = selectors.outside_areas(official)
+
+    assert [row.count for row in shown.rows] == ["<5", 40, "x"]
+    assert shown.total == 54
 
 
 def test_in_peacetime_there_are_no_counts_and_no_call_to_the_city_os(city_os, settings, hq, as_user):

@@ -13,9 +13,10 @@ nothing could be shown is not recorded as read.
 A masked evacuee cannot be saved (shelters.models.Evacuee.save refuses), so a blanked name never
 overwrites the real one.
 
-Cost: three queries per list, whatever its length (the open disaster, active releases, the
-decisions of the people shown); support needs and open stays are read only when a release's
-scope needs them and the list did not prefetch them.
+Cost per list, whatever its length: two queries in peacetime (the open disaster, the decisions of
+the people shown), four during a disaster (and the active releases with their shelters); support
+needs and open stays are read only when a release's scope needs them and the list did not
+prefetch them.
 """
 
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 
+from access import log
 from common.roles import Role, role_of
 from consent import rules
 from consent.models import ConsentDecision, LegalRelease, subject_of
@@ -94,20 +96,22 @@ class Verdict:
     def allows(self, category: str) -> bool:
         return category in self.bases
 
-    @property
-    def recorded_basis(self) -> Basis | None:
-        """The basis a read is recorded under: a release if one was used, else the name's."""
-        for basis in self.bases.values():
-            if basis.kind == "release":
-                return basis
-        return self.bases.get(Category.BASIC) or next(iter(self.bases.values()), None)
+    def read(self, evacuee_id: int) -> log.Read:
+        """The read as recorded: under a release if one was used, else under the name's basis."""
+        releases = [basis for basis in self.bases.values() if basis.kind == "release"]
+        basis = next(iter(releases), None) or self.bases.get(Category.BASIC) or next(iter(self.bases.values()))
+        return log.Read(
+            evacuee_id=evacuee_id,
+            basis=basis.code,
+            release_id=basis.release_id,
+            categories=",".join(sorted(self.bases)),
+        )
 
 
 @dataclass
 class Reader:
-    """What deciding for one reader needs, read once per request (or per list)."""
+    """What deciding for one reader needs, read once per list."""
 
-    user: object
     recipient: str | None
     context: str
     releases: list[rules.ActiveRelease]
@@ -118,7 +122,7 @@ class Reader:
         recipient = recipient_of(user)
         context = current_context()
         releases = active_releases() if recipient is not None and context == Context.DISASTER else []
-        return cls(user=user, recipient=recipient, context=context, releases=releases, standing=standing_rules())
+        return cls(recipient=recipient, context=context, releases=releases, standing=standing_rules())
 
 
 def _decisions(reader: Reader, subjects: set[str]) -> dict[tuple[str, str], str]:
@@ -225,7 +229,6 @@ def shown(
     people: Iterable[Evacuee | None],
     *,
     purpose: str | None,
-    reader: Reader | None = None,
     categories: Iterable[str] = PERSON_CATEGORIES,
     shelter_id: int | None = None,
 ) -> dict[int, Verdict]:
@@ -233,32 +236,30 @@ def shown(
 
     `purpose` None: only masking, for a person already recorded in the same request.
     """
-    from access import log
-
     # One person may come as several objects (two stays of theirs in one list, two cases): each
     # object is masked, the person decided and recorded once.
     objects = [person for person in people if person is not None]
     people = list({person.pk: person for person in objects}.values())
     if not people:
         return {}
-    reader = reader or Reader.of(user)
-    found = verdicts(reader, people, categories)
+    found = verdicts(Reader.of(user), people, categories)
     for person in objects:
         _mask(person, found[person.pk])
     if purpose is not None:
-        log.record_reads_with_bases(
-            viewer=user,
-            reads={pk: verdict for pk, verdict in found.items() if verdict.bases},
-            purpose=purpose,
-            shelter_id=shelter_id,
-        )
+        record(user, found, purpose=purpose, shelter_id=shelter_id)
     return found
 
 
-def allows(user, person: Evacuee, category: str, *, reader: Reader | None = None) -> bool:
+def record(user, verdicts: dict[int, Verdict], *, purpose: str, shelter_id: int | None = None) -> None:
+    """Record the reads of the people in `verdicts` something was shown of, each under its basis:
+    what `shown` does itself, or its caller after choosing which of the people to show."""
+    reads = [verdict.read(pk) for pk, verdict in verdicts.items() if verdict.bases]
+    log.record_reads(viewer=user, reads=reads, purpose=purpose, shelter_id=shelter_id)
+
+
+def allows(user, person: Evacuee, category: str) -> bool:
     """Whether the user has a basis for one category of one person (a write, or data kept elsewhere)."""
-    reader = reader or Reader.of(user)
-    return verdicts(reader, [person], [category])[person.pk].allows(category)
+    return verdicts(Reader.of(user), [person], [category])[person.pk].allows(category)
 
 
 # Which category each writable field of a person belongs to (their update's fields).

@@ -8,6 +8,7 @@ resident can later be told who looked at their data and what for.
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -29,71 +30,49 @@ def reads_for(purpose: str) -> Iterator[None]:
         _purpose_for_reads.reset(token)
 
 
-def record_reads(*, viewer, evacuee_ids: Iterable[int | None], purpose: str) -> None:
-    """One row per distinct person, bulk-written; nothing at all when nobody was shown."""
-    purpose = _purpose_for_reads.get() or purpose
-    ids = list(dict.fromkeys(i for i in evacuee_ids if i is not None))
-    if not ids:
-        return
-    now = timezone.now()
-    viewer = viewer if getattr(viewer, "is_authenticated", False) else None
-    PersonalDataAccess.objects.bulk_create(
-        PersonalDataAccess(viewer=viewer, evacuee_id=evacuee_id, purpose=purpose, at=now) for evacuee_id in ids
-    )
+@dataclass(frozen=True)
+class Read:
+    """One person shown: the basis the read had and the categories shown (`access.consent`)."""
+
+    evacuee_id: int
+    basis: str = ""
+    release_id: int | None = None
+    categories: str = ""
 
 
-def record_reads_with_bases(*, viewer, reads: dict, purpose: str, shelter_id: int | None = None) -> None:
-    """One row per person shown, with the reader's role and shelter, the basis and the categories.
+def record_reads(
+    *, viewer, reads: Iterable[Read], purpose: str, shelter_id: int | None = None, role: str | None = None
+) -> None:
+    """One row per person shown (the first read of each), bulk-written; nothing when nobody was.
 
-    `reads` maps evacuee ids to their `access.consent.Verdict` (only people something was shown of).
+    The reader's role (theirs, unless `role` says otherwise) and shelter go with each row, so the
+    resident sees which role at which shelter or office looked; a manager of one shelter is at it.
     """
     purpose = _purpose_for_reads.get() or purpose
-    if not reads:
+    by_person = {}
+    for read in reads:
+        by_person.setdefault(read.evacuee_id, read)
+    if not by_person:
         return
-    now = timezone.now()
-    role = role_of(viewer) or ""
+    if role is None:
+        role = role_of(viewer) or ""
     if shelter_id is None:
         managed = getattr(viewer, "_managed_shelter_ids", None)
         if managed is not None and len(managed) == 1:
             shelter_id = next(iter(managed))
-    viewer = viewer if getattr(viewer, "is_authenticated", False) else None
-    rows = []
-    for evacuee_id, verdict in reads.items():
-        basis = verdict.recorded_basis
-        rows.append(
-            PersonalDataAccess(
-                viewer=viewer,
-                evacuee_id=evacuee_id,
-                purpose=purpose,
-                at=now,
-                role=role,
-                shelter_id=shelter_id,
-                basis=basis.code if basis else "",
-                release_id=basis.release_id if basis else None,
-                categories=",".join(sorted(verdict.bases)),
-            )
-        )
-    PersonalDataAccess.objects.bulk_create(rows)
-
-
-def record_household_reads(*, viewer, evacuee_ids: Iterable[int], purpose: str) -> None:
-    """Household members' names shown to a resident on their own page: one row per member, role
-    "resident" and basis "household" (they are registered together), so the member sees it."""
-    purpose = _purpose_for_reads.get() or purpose
-    ids = list(dict.fromkeys(i for i in evacuee_ids if i is not None))
-    if not ids:
-        return
     now = timezone.now()
     viewer = viewer if getattr(viewer, "is_authenticated", False) else None
     PersonalDataAccess.objects.bulk_create(
         PersonalDataAccess(
             viewer=viewer,
-            evacuee_id=evacuee_id,
+            evacuee_id=read.evacuee_id,
             purpose=purpose,
             at=now,
-            role="resident",
-            basis="household",
-            categories="basic",
+            role=role,
+            shelter_id=shelter_id,
+            basis=read.basis,
+            release_id=read.release_id,
+            categories=read.categories,
         )
-        for evacuee_id in ids
+        for read in by_person.values()
     )

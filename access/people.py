@@ -28,7 +28,7 @@ from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, V
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
-from access import consent, log, policy
+from access import consent, policy
 from access.errors import NotVisible, object_id
 from common.roles import Role, is_headquarters, role_of
 from consent.rules import Category
@@ -185,16 +185,21 @@ def evacuee_search(*, user, query: str, purpose: str, limit: int = 30) -> list[E
     if not is_headquarters(user):
         found = _or_exactly_found(found, text)
     people = list(with_details(found).order_by("name_kana", "name", "id")[:limit])
-    verdicts = consent.shown(user, people, purpose=None)
-    # A name, kana or phone search must not confirm who someone is whose name the reader has no
-    # basis for: only their ID (the City OS ID, the walk-in ID, a scanned QR) finds them.
-    people = [person for person in people if Category.BASIC not in person.withheld or _is_their_id(person, text)]
-    log.record_reads_with_bases(
-        viewer=user,
-        reads={person.pk: verdicts[person.pk] for person in people if verdicts[person.pk].bases},
-        purpose=purpose,
+    return _found_by(user, people, text, purpose=purpose)
+
+
+def _found_by(user, rows: list, text: str, *, purpose: str, shelter_id: int | None = None, person=lambda row: row):
+    """The rows (people, or stays with `person`) a search for `text` may show, shown and recorded.
+
+    A name, kana or phone search must not confirm who someone is whose name the reader has no basis
+    for: only their ID (the City OS ID, the walk-in ID, a scanned QR) finds them.
+    """
+    verdicts = consent.shown(user, [person(row) for row in rows], purpose=None)
+    found = [row for row in rows if Category.BASIC not in person(row).withheld or _is_their_id(person(row), text)]
+    consent.record(
+        user, {person(row).pk: verdicts[person(row).pk] for row in found}, purpose=purpose, shelter_id=shelter_id
     )
-    return people
+    return found
 
 
 def _is_their_id(person: Evacuee, text: str) -> bool:
@@ -406,13 +411,8 @@ def shelter_residents(
         consent.shown(user, [s.evacuee for s in page], purpose=purpose, shelter_id=shelter.pk)
         return page
     # As the desk's search: a name search does not find someone whose name is withheld.
-    verdicts = consent.shown(user, [s.evacuee for s in page], purpose=None)
-    found = [s for s in page if Category.BASIC not in s.evacuee.withheld or _is_their_id(s.evacuee, filters.query)]
-    log.record_reads_with_bases(
-        viewer=user,
-        reads={s.evacuee_id: verdicts[s.evacuee_id] for s in found if verdicts[s.evacuee_id].bases},
-        purpose=purpose,
-        shelter_id=shelter.pk,
+    found = _found_by(
+        user, list(page), filters.query, purpose=purpose, shelter_id=shelter.pk, person=lambda stay: stay.evacuee
     )
     if isinstance(page, list):
         return found

@@ -82,7 +82,13 @@ def own_household_members(user, people: Sequence[Evacuee]) -> list[Evacuee]:
         .only("pk", "name", "name_kana", "household_id", "source")
         .order_by("household_id", "name_kana", "id")
     )
-    log.record_household_reads(viewer=user, evacuee_ids=[m.pk for m in members], purpose=HOUSEHOLD_PURPOSE)
+    # Recorded on each member's record, role "resident", basis "household": they are registered together.
+    log.record_reads(
+        viewer=user,
+        reads=[log.Read(member.pk, basis="household", categories="basic") for member in members],
+        purpose=HOUSEHOLD_PURPOSE,
+        role="resident",
+    )
     return members
 
 

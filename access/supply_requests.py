@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 
 from django.db.models import QuerySet
 
-from access import log, policy
+from access import consent, policy
 from access.errors import NotVisible, object_id
+from consent.rules import Category
 from supply.models import Request
 
 
@@ -30,19 +31,25 @@ def supply_requests_for_list(
     """Requests the user may follow, newest first, with item and task; each person named is logged."""
     if not policy.may_see_personal_data(user):
         return []
-    requests = _visible_requests(user).select_related("item", "task").order_by("-created_at", "-id")
+    requests = _visible_requests(user).select_related("item", "task", "evacuee").order_by("-created_at", "-id")
     if shelter_id is not None:
         requests = requests.filter(shelter_id=shelter_id)
     page = paginate(requests) if paginate is not None else list(requests[:limit])
-    log.record_reads(viewer=user, evacuee_ids=[r.evacuee_id for r in page], purpose=purpose)
+    _shown(user, page, purpose=purpose)
     return page
 
 
 def access_supply_request_by_id(user, request_id: int | str, *, purpose: str) -> Request:
     """One request the user may follow; NotVisible otherwise. Logged when it names a person."""
     request_id = object_id(request_id, field="request")
-    found = _visible_requests(user).select_related("item", "task").filter(pk=request_id).first()
+    found = _visible_requests(user).select_related("item", "task", "evacuee").filter(pk=request_id).first()
     if found is None or not policy.may_see_personal_data(user):
         raise NotVisible(field="request")
-    log.record_reads(viewer=user, evacuee_ids=[found.evacuee_id], purpose=purpose)
+    _shown(user, [found], purpose=purpose)
     return found
+
+
+def _shown(user, requests: Sequence[Request], *, purpose: str) -> None:
+    """A request for a person says what they need: recorded as a read of their support needs, under
+    its basis, like every other read (`access.consent`)."""
+    consent.shown(user, [r.evacuee for r in requests], purpose=purpose, categories=[Category.SUPPORT])

@@ -169,8 +169,10 @@ def main() -> None:
             f"in {time.perf_counter() - started:.1f} s"
         )
         from django.db import connection
+        from django.utils import timezone
 
-        from access import log, people
+        from access import people
+        from access.models import PersonalDataAccess
         from shelters.models import SupportNeed
 
         with connection.cursor() as cursor:
@@ -192,7 +194,12 @@ def main() -> None:
                 )
                 .order_by("evacuee__household_id", "evacuee__name_kana", "id")
             )
-            log.record_reads(viewer=manager, evacuee_ids=[s.evacuee_id for s in stays], purpose="bench.residents")
+            # The record of reads as it was written before consent: one row per person, one INSERT.
+            now = timezone.now()
+            PersonalDataAccess.objects.bulk_create(
+                PersonalDataAccess(viewer=manager, evacuee_id=s.evacuee_id, purpose="bench.residents", at=now)
+                for s in stays
+            )
             return stays
 
         withheld = sum(1 for stay in with_consent() if stay.evacuee.withheld)

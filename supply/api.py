@@ -16,6 +16,7 @@ from access import people, policy
 from access import supply_requests as request_access
 from common import limits
 from common.permissions import HasRole
+from consent.rules import Category
 from shelters.models import Shelter
 from supply import selectors, services
 from supply.models import Depot, Item, Request, SupplyTask, Urgency
@@ -44,6 +45,7 @@ class RequestSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
     promised_at = serializers.DateTimeField(source="task.promised_at", read_only=True, default=None, allow_null=True)
+    evacuee = serializers.SerializerMethodField()
 
     class Meta:
         model = Request
@@ -65,6 +67,14 @@ class RequestSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_evacuee(self, request: Request) -> int | None:
+        # Whom a request is for says what they need: only where the reader has a basis for that
+        # person's support needs (access.supply_requests decided it; `withheld` says otherwise).
+        person = request.evacuee
+        if person is None or Category.SUPPORT in getattr(person, "withheld", {}):
+            return None
+        return person.pk
 
 
 class RequestInput(serializers.Serializer):

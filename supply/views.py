@@ -9,6 +9,7 @@ from access import supply_requests as request_access
 from common.permissions import role_required
 from realtime.labels import live_labels
 from shelters.models import Shelter
+from shelters.templatetags.withheld import withheld_text
 from supply import selectors
 from supply.api import RequestSerializer, TaskSerializer
 from supply.models import Item, TaskStatus, Urgency
@@ -29,8 +30,9 @@ def shelter_supplies(request, shelter_id: int):
             "shelter": shelter,
             "items": Item.objects.all(),
             # A request may be for one resident: the people staying here, as the residents page shows them.
+            # Someone whose name is withheld is offered by the marker that says so, not a blank.
             "residents": [
-                {"id": stay.evacuee_id, "name": stay.evacuee.name}
+                {"id": stay.evacuee_id, "name": withheld_text(stay.evacuee, "basic") or stay.evacuee.name}
                 for stay in people.shelter_residents(
                     user=request.user, shelter=shelter, purpose="page.shelter_supplies"
                 )

@@ -40,3 +40,15 @@ def test_a_person_who_refused_their_support_needs_to_shelter_staff_is_not_named_
     assert not PersonalDataAccess.objects.filter(evacuee=asked_for, viewer=manager_a).exists()
     # HQ, whom the person did not refuse, still sees whom it is for.
     assert [row["evacuee"] for row in listed(api_as, hq)] == [asked_for.pk]
+
+
+def test_the_supply_page_offers_a_person_whose_name_is_withheld_by_the_marker_not_a_blank(
+    shelter_a, manager_a, as_user
+):
+    person = helpers.resident(shelter_a)
+    helpers.refuse_everything(person, ["shelter_staff"], categories=["basic"])
+
+    page = as_user(manager_a).get(reverse("supply:shelter", args=[shelter_a.pk])).content.decode()
+
+    assert f'<option value="{person.pk}">氏名非表示（本人が提供を拒否）</option>' in page
+    assert helpers.SECRET_NAME not in page

@@ -58,8 +58,7 @@ def consent_subject_locked(subject: str) -> ConsentSubject:
     """The subject's row, created if new and locked: one change to a ledger at a time."""
     if not subject or len(subject) > SUBJECT_LENGTH:
         raise ApplicationError(_("Unknown resident."), field="subject")
-    ConsentSubject.objects.get_or_create(key=subject)
-    return ConsentSubject.objects.select_for_update().get(key=subject)
+    return ConsentSubject.objects.select_for_update().get_or_create(key=subject)[0]
 
 
 @transaction.atomic
@@ -109,24 +108,28 @@ def consents_record(
         ],
         timing=timing or "",
     )
-    for change, _was in applied:
-        key = (change.category, change.recipient, change.context)
-        if change.decision == NOT_ASKED:
-            current[key].delete()
-        elif key in current:
-            ConsentDecision.objects.filter(pk=current[key].pk).update(
-                decision=change.decision, decided_at=at, record=record
-            )
-        else:
-            ConsentDecision.objects.create(
-                subject=subject,
-                category=change.category,
-                recipient=change.recipient,
-                context=change.context,
-                decision=change.decision,
-                decided_at=at,
-                record=record,
-            )
+    # At most one statement per kind of change, however many cells changed.
+    keys = {change: (change.category, change.recipient, change.context) for change, _was in applied}
+    taken_back = [current[keys[c]].pk for c in keys if c.decision == NOT_ASKED]
+    if taken_back:
+        ConsentDecision.objects.filter(pk__in=taken_back).delete()
+    for decision in Decision.values:
+        changed = [current[keys[c]].pk for c in keys if c.decision == decision and keys[c] in current]
+        if changed:
+            ConsentDecision.objects.filter(pk__in=changed).update(decision=decision, decided_at=at, record=record)
+    ConsentDecision.objects.bulk_create(
+        ConsentDecision(
+            subject=subject,
+            category=change.category,
+            recipient=change.recipient,
+            context=change.context,
+            decision=change.decision,
+            decided_at=at,
+            record=record,
+        )
+        for change, key in keys.items()
+        if change.decision != NOT_ASKED and key not in current
+    )
     if timing_changed:
         holder.timing = timing
         holder.timing_set = True

@@ -84,7 +84,7 @@ def official(db):
     return UserFactory(username="official", role=Role.OFFICIAL)
 
 
-def _resident(*, city_os_id: str, username: str, members, shelter):
+def _resident(*, city_os_id: str, username: str, members, address: str, shelter):
     """A resident: a User with a City OS ID and no role, the same person registered as an evacuee
     (first of a household) and staying at `shelter`; `user.person` is that Evacuee."""
     from datetime import date
@@ -98,7 +98,7 @@ def _resident(*, city_os_id: str, username: str, members, shelter):
                 name_kana=kana,
                 birth_date=date(born, 4, 1),
                 sex=sex,
-                address="福島県会津若松市追手町1-1（テスト）",
+                address=address,
                 phone=phone,
                 city_os_id=city_os_id if index == 0 else None,
             )
@@ -124,6 +124,7 @@ def resident(shelter_a):
             ("会津 花子", "アイヅ ハナコ", 1980, Sex.FEMALE, "0242-00-9001"),
             ("会津 一郎", "アイヅ イチロウ", 1978, Sex.MALE, "0242-00-9002"),
         ],
+        address="福島県会津若松市追手町1-1（テスト）",
         shelter=shelter_a,
     )
 
@@ -137,6 +138,7 @@ def other_resident(shelter_b):
         city_os_id="AIZU-TEST-0002",
         username="other_resident",
         members=[("若松 次郎", "ワカマツ ジロウ", 1950, Sex.MALE, "0242-00-9003")],
+        address="福島県会津若松市栄町5-5（テスト）",
         shelter=shelter_b,
     )
 

@@ -17,14 +17,14 @@ def _ask(client, resident, **overrides):
 
 
 def test_a_resident_asks_for_a_correction_and_sees_its_state(resident, as_user):
-    client = as_user(resident.user)
+    client = as_user(resident)
 
     response = _ask(client, resident)
 
     assert response.status_code == 302
     request = CorrectionRequest.objects.get()
     assert (request.requester, request.evacuee, request.field, request.state) == (
-        resident.user,
+        resident,
         resident.person,
         "phone",
         "open",
@@ -33,7 +33,7 @@ def test_a_resident_asks_for_a_correction_and_sees_its_state(resident, as_user):
 
 
 def test_the_audit_names_ids_and_never_the_text(resident, as_user):
-    _ask(as_user(resident.user), resident)
+    _ask(as_user(resident), resident)
 
     entry = AuditEntry.objects.get(action="correction.requested")
     assert entry.details == {"evacuee": resident.person.pk, "field": "phone"}
@@ -50,7 +50,7 @@ def test_the_audit_names_ids_and_never_the_text(resident, as_user):
     ],
 )
 def test_bad_input_is_refused_naming_the_field(resident, as_user, overrides, field):
-    response = _ask(as_user(resident.user), resident, **overrides)
+    response = _ask(as_user(resident), resident, **overrides)
 
     assert response.status_code == 400
     assert f"<code>{field}</code>" in response.content.decode()
@@ -59,7 +59,7 @@ def test_bad_input_is_refused_naming_the_field(resident, as_user, overrides, fie
 
 
 def test_a_nul_character_is_refused_naming_the_field(resident, as_user):
-    response = _ask(as_user(resident.user), resident, message="違い\x00ます")
+    response = _ask(as_user(resident), resident, message="違い\x00ます")
 
     assert response.status_code == 400
     assert "message" in response.content.decode()
@@ -67,7 +67,7 @@ def test_a_nul_character_is_refused_naming_the_field(resident, as_user):
 
 
 def test_hq_lists_requests_and_marks_one_handled(resident, hq, as_user):
-    _ask(as_user(resident.user), resident)
+    _ask(as_user(resident), resident)
     request = CorrectionRequest.objects.get()
     client = as_user(hq)
 
@@ -85,11 +85,11 @@ def test_hq_lists_requests_and_marks_one_handled(resident, hq, as_user):
         "evacuee": resident.person.pk,
         "state": "done",
     }
-    assert "訂正しました" in as_user(resident.user).get(reverse("me:index")).content.decode()
+    assert "訂正しました" in as_user(resident).get(reverse("me:index")).content.decode()
 
 
 def test_a_handled_request_is_not_handled_twice(resident, hq, as_user):
-    _ask(as_user(resident.user), resident)
+    _ask(as_user(resident), resident)
     request = CorrectionRequest.objects.get()
     client = as_user(hq)
     client.post(reverse("residents:correction_handle", args=[request.pk]), {"state": "declined"})
@@ -103,9 +103,9 @@ def test_a_handled_request_is_not_handled_twice(resident, hq, as_user):
 
 @pytest.mark.parametrize("persona", ["manager_a", "official", "resident"])
 def test_only_hq_sees_and_handles_requests(persona, resident, manager_a, official, as_user):
-    _ask(as_user(resident.user), resident)
+    _ask(as_user(resident), resident)
     request = CorrectionRequest.objects.get()
-    user = {"manager_a": manager_a, "official": official, "resident": resident.user}[persona]
+    user = {"manager_a": manager_a, "official": official, "resident": resident}[persona]
     client = as_user(user)
 
     assert client.get(reverse("residents:corrections")).status_code == 404
@@ -120,7 +120,7 @@ def test_the_database_refuses_a_handled_request_without_who_and_when(resident):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         CorrectionRequest.objects.create(
-            requester=resident.user,
+            requester=resident,
             evacuee=resident.person,
             field="name",
             message="x",

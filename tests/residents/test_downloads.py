@@ -10,33 +10,41 @@ from django.urls import reverse
 from consent.rules import Method
 from consent.services import Change, consents_record
 from residents.models import CorrectionRequest
+from shelters.models import SupportCategory, SupportNeed
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def everything(resident, shelter_a, manager_a, as_user):
+def everything(resident, shelter_a, manager_a, as_user, support_categories):
     from tests.surveys.follow_up_helpers import k6_answers, submit
 
+    SupportNeed.objects.create(
+        evacuee=resident.person, category=SupportCategory.objects.order_by("id").first(), notes="杖"
+    )
     submit(shelter_a, k6_answers(18), respondent=resident.person)
     consents_record(
-        subject="cityos:AIZU-0001",
+        subject="cityos:AIZU-TEST-0001",
         changes=[Change("survey", "health", "disaster", "given")],
         method=Method.RESIDENT_PAGE,
-        collected_by=resident.user,
+        collected_by=resident,
     )
     as_user(manager_a).get(reverse("shelters:residents", args=[shelter_a.pk]))
     return resident
 
 
 def test_the_json_download_holds_every_section(everything, shelter_a, as_user):
-    response = as_user(everything.user).get(reverse("me:data_json"))
+    response = as_user(everything).get(reverse("me:data_json"))
 
     assert "attachment" in response["Content-Disposition"]
     data = json.loads(response.content)
-    assert data["subject"] == "cityos:AIZU-0001"
+    assert data["subject"] == "cityos:AIZU-TEST-0001"
     person = data["people"][0]
-    assert (person["name"], person["phone"], person["address"]) == ("会津 花子", "0242-11-2222", "会津若松市東栄町1-1")
+    assert (person["name"], person["phone"], person["address"]) == (
+        "会津 花子",
+        "0242-00-9001",
+        "福島県会津若松市追手町1-1（テスト）",
+    )
     assert person["support_needs"][0]["notes"] == "杖"
     assert person["stays"][0]["shelter"] == shelter_a.name
     assert [m["name"] for m in data["household"]] == ["会津 一郎"]
@@ -52,14 +60,14 @@ def test_the_json_download_holds_every_section(everything, shelter_a, as_user):
 
 def test_the_csv_download_holds_the_same_and_neutralises_formulas(everything, as_user):
     CorrectionRequest.objects.create(
-        requester=everything.user,
+        requester=everything,
         evacuee=everything.person,
         field="name",
         message='=HYPERLINK("http://x","y")',
         created_at=everything.person.created_at,
     )
 
-    response = as_user(everything.user).get(reverse("me:data_csv"))
+    response = as_user(everything).get(reverse("me:data_csv"))
 
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))

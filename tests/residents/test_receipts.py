@@ -35,13 +35,13 @@ REQUIRED = {
 def _record(user, was=None):
     if was:
         consents_record(
-            subject="cityos:AIZU-0001",
+            subject="cityos:AIZU-TEST-0001",
             changes=[Change("support", "supporters", "disaster", was)],
             method=Method.DESK,
             collected_by=user,
         )
     return consents_record(
-        subject="cityos:AIZU-0001",
+        subject="cityos:AIZU-TEST-0001",
         changes=[Change("support", "supporters", "disaster", "given"), Change("basic", "hq", "peacetime", "refused")],
         method=Method.RESIDENT_PAGE,
         collected_by=user,
@@ -56,7 +56,7 @@ def _record(user, was=None):
     CONSENT_PRIVACY_POLICY_URL="https://example.jp/privacy",
 )
 def test_a_receipt_has_every_required_field(resident):
-    record = _record(resident.user, was="refused")
+    record = _record(resident, was="refused")
 
     receipt = consent_receipt(record, withdraw_url="https://shelters.example.jp/me/consents/")
 
@@ -67,7 +67,7 @@ def test_a_receipt_has_every_required_field(resident):
     assert receipt["jurisdiction"] == "JP"
     assert receipt["collection_method"]["code"] == "resident_page"
     assert receipt["collected_by"] == "pii_principal"
-    assert receipt["pii_principal_id"] == "cityos:AIZU-0001"
+    assert receipt["pii_principal_id"] == "cityos:AIZU-TEST-0001"
     assert receipt["pii_controllers"] == [
         {
             "name": "会津若松市",
@@ -98,7 +98,7 @@ def test_a_receipt_has_every_required_field(resident):
 
 def test_a_receipt_never_names_the_staff_member_who_collected_it(resident, manager_a):
     record = consents_record(
-        subject="cityos:AIZU-0001",
+        subject="cityos:AIZU-TEST-0001",
         changes=[Change("basic", "hq", "peacetime", "given")],
         method=Method.DESK,
         collected_by=manager_a,
@@ -111,9 +111,9 @@ def test_a_receipt_never_names_the_staff_member_who_collected_it(resident, manag
 
 
 def test_the_receipt_downloads_as_json_with_the_absolute_withdrawal_url(resident, as_user):
-    record = _record(resident.user)
+    record = _record(resident)
 
-    response = as_user(resident.user).get(reverse("me:receipt", args=[record.receipt_id]))
+    response = as_user(resident).get(reverse("me:receipt", args=[record.receipt_id]))
 
     assert response["Content-Type"].startswith("application/json")
     assert "attachment" in response["Content-Disposition"]
@@ -124,8 +124,8 @@ def test_the_receipt_downloads_as_json_with_the_absolute_withdrawal_url(resident
 
 
 def test_the_records_page_lists_each_change_with_its_receipt_link(resident, as_user):
-    record = _record(resident.user)
+    record = _record(resident)
 
-    body = as_user(resident.user).get(reverse("me:records")).content.decode()
+    body = as_user(resident).get(reverse("me:records")).content.decode()
 
     assert reverse("me:receipt", args=[record.receipt_id]) in body

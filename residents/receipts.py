@@ -39,7 +39,8 @@ _COLLECTOR_KIND = {
 }
 
 
-def _decision_label(code: str) -> str:
+def decision_label(code: str) -> str:
+    """A decision code (given, refused, not_asked) in words: the receipt's and the pages' one wording."""
     if code == NOT_ASKED:
         return _("Not asked")
     return str(Decision(code).label)
@@ -106,9 +107,9 @@ def consent_receipt(record: ConsentRecord, *, withdraw_url: str) -> dict:
                 "recipient": change["recipient"],
                 "context": change["context"],
                 "decision": change["decision"],
-                "decision_label": _decision_label(change["decision"]),
+                "decision_label": decision_label(change["decision"]),
                 "previous_decision": change["was"],
-                "previous_decision_label": _decision_label(change["was"]),
+                "previous_decision_label": decision_label(change["was"]),
             }
             for change in record.changes
         ],

@@ -37,7 +37,7 @@ from consent.rules import (
 from residents import downloads, plain, services
 from residents.forms import DECISIONS, consent_changes_from, consent_field
 from residents.models import MESSAGE_MAX_LENGTH, CorrectableField, CorrectionState
-from residents.receipts import consent_receipt
+from residents.receipts import consent_receipt, decision_label
 
 ACCESSES_PER_PAGE = 50
 RECORDS_PER_PAGE = 50
@@ -55,10 +55,6 @@ def resident_page(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _decision_label(code: str) -> str:
-    return _("Not asked") if code == NOT_ASKED else str(Decision(code).label)
 
 
 def _consent_summary(consents: own.OwnConsents) -> list[dict]:
@@ -128,7 +124,7 @@ def _consent_sections(consents: own.OwnConsents) -> list[dict]:
                         "name": consent_field(recipient, context, category),
                         "context": context.label,
                         "current": current,
-                        "current_label": _decision_label(current),
+                        "current_label": decision_label(current),
                         "decided_at": found.decided_at if found else None,
                     }
                 )
@@ -169,7 +165,7 @@ def consents(request):
         "residents/consents.html",
         {
             "sections": _consent_sections(current),
-            "choices": [(code, _decision_label(code)) for code in DECISIONS],
+            "choices": [(code, decision_label(code)) for code in DECISIONS],
             "purposes": [(category.label, CATEGORY_PURPOSES[category]) for category in Category],
             "contexts": list(Context),
             "timings": Timing.choices,
@@ -202,8 +198,8 @@ def _record_rows(record) -> list[dict]:
             "category": Category(change["category"]).label,
             "recipient": Recipient(change["recipient"]).label,
             "context": Context(change["context"]).label,
-            "decision": _decision_label(change["decision"]),
-            "was": _decision_label(change["was"]),
+            "decision": decision_label(change["decision"]),
+            "was": decision_label(change["was"]),
         }
         for change in record.changes
     ]

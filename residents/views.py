@@ -57,26 +57,6 @@ def resident_page(view):
     return wrapper
 
 
-def _consent_summary(consents: own.OwnConsents) -> list[dict]:
-    rows = []
-    for recipient in Recipient:
-        counts = {Decision.GIVEN: 0, Decision.REFUSED: 0, NOT_ASKED: 0}
-        for context in Context:
-            for category in Category:
-                found = consents.decisions.get((category, recipient, context))
-                counts[found.decision if found else NOT_ASKED] += 1
-        rows.append(
-            {
-                "code": recipient.value,
-                "label": recipient.label,
-                "given": counts[Decision.GIVEN],
-                "refused": counts[Decision.REFUSED],
-                "not_asked": counts[NOT_ASKED],
-            }
-        )
-    return rows
-
-
 @resident_page
 def me(request):
     data = own.own_data(request.user)
@@ -97,7 +77,7 @@ def me(request):
         {
             "people": people,
             "household": data.household,
-            "summary": _consent_summary(data.consents),
+            "summary": _consent_sections(data.consents),
             "timing": Timing(data.consents.timing).label,
             "timing_set": data.consents.timing_set,
             "records_count": len(data.records),
@@ -108,6 +88,8 @@ def me(request):
 
 
 def _consent_sections(consents: own.OwnConsents) -> list[dict]:
+    """Per recipient: each cell of the consent form, and the counts given, refused and not asked
+    (which /me/ shows as its summary)."""
     sections = []
     for recipient in Recipient:
         given = refused = 0

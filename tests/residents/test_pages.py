@@ -184,3 +184,21 @@ def test_the_pages_read_in_english_too(resident, as_user):
     assert "Who looked at my data" in body
     assert "When the law lets the city use data without your consent" in body
     assert "Save my choices" in body
+
+
+def test_the_page_counts_each_recipients_answers(resident, as_user):
+    consents_record(
+        subject="cityos:" + resident.city_os_id,
+        changes=[Change("basic", "hq", "peacetime", "given"), Change("location", "hq", "disaster", "refused")],
+        method=Method.RESIDENT_PAGE,
+        collected_by=resident,
+    )
+    client = as_user(resident)
+    client.cookies["django_language"] = "en"
+
+    body = client.get(reverse("me:index")).content.decode()
+
+    # Given, refused, not asked, of the 7 kinds of data x 2 situations.
+    row = '<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td></tr>'
+    assert row.format("Disaster headquarters", 1, 1, 12) in body
+    assert row.format("Shelter staff", 0, 0, 14) in body

@@ -249,11 +249,16 @@ def accesses(request):
     )
 
 
-@resident_page
-def data_json(request):
+def _download(request) -> dict:
+    """All the resident's data as one document, for both downloads."""
     data = own.own_data(request.user, with_answers=True)
     accesses = own.own_accesses(request.user)
-    body = downloads.as_json(data, _access_rows(accesses), withdraw_url=_withdraw_url(request))
+    return downloads.as_json(data, _access_rows(accesses), withdraw_url=_withdraw_url(request))
+
+
+@resident_page
+def data_json(request):
+    body = _download(request)
     response = HttpResponse(
         json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
     )
@@ -263,9 +268,7 @@ def data_json(request):
 
 @resident_page
 def data_csv(request):
-    data = own.own_data(request.user, with_answers=True)
-    accesses = own.own_accesses(request.user)
-    body = downloads.as_json(data, _access_rows(accesses), withdraw_url=_withdraw_url(request))
+    body = _download(request)
     # A BOM so that Excel opens the Japanese as UTF-8.
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="my-data.csv"'

@@ -127,3 +127,23 @@ def test_the_database_refuses_a_handled_request_without_who_and_when(resident):
             state="done",
             created_at=timezone.now(),
         )
+
+
+def test_hq_sees_the_withheld_marker_where_the_resident_refused_them_their_name(resident, hq, as_user):
+    from consent.rules import Method
+    from consent.services import Change, consents_record
+
+    _ask(as_user(resident), resident)
+    consents_record(
+        subject="cityos:" + resident.city_os_id,
+        changes=[Change("basic", "hq", context, "refused") for context in ("peacetime", "disaster")],
+        method=Method.RESIDENT_PAGE,
+        collected_by=resident,
+    )
+
+    body = as_user(hq).get(reverse("residents:corrections")).content.decode()
+
+    assert "会津 花子" not in body
+    assert 'data-withheld="refused"' in body
+    assert "氏名非表示（本人が提供を拒否）" in body
+

@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -333,7 +332,7 @@ def corrections(request):
     return render(
         request,
         "residents/corrections.html",
-        {"page": page, "state": state, "states": CorrectionState.choices, "now": timezone.now()},
+        {"page": page, "state": state, "states": CorrectionState.choices},
     )
 
 

@@ -147,3 +147,27 @@ def test_hq_sees_the_withheld_marker_where_the_resident_refused_them_their_name(
     assert 'data-withheld="refused"' in body
     assert "氏名非表示（本人が提供を拒否）" in body
 
+
+def test_the_list_pages_on_within_the_chosen_state(resident, hq, as_user):
+    from django.utils import timezone
+
+    from residents.views import CORRECTIONS_PER_PAGE
+
+    now = timezone.now()
+    CorrectionRequest.objects.bulk_create(
+        CorrectionRequest(
+            requester=resident,
+            evacuee=resident.person,
+            field="name",
+            message="x",
+            state=CorrectionState.DECLINED,
+            created_at=now,
+            handled_by=hq,
+            handled_at=now,
+        )
+        for _ in range(CORRECTIONS_PER_PAGE + 1)
+    )
+
+    body = as_user(hq).get(reverse("residents:corrections"), {"state": "declined"}).content.decode()
+
+    assert '?state=declined&amp;page=2"' in body

@@ -22,6 +22,7 @@ from django.db.models import Prefetch, QuerySet
 from access import consent, log, policy
 from access.errors import NotVisible, object_id
 from access.models import PersonalDataAccess
+from access.releases import ReleaseTouching, releases_touching
 from consent.models import ConsentDecision, ConsentRecord, ConsentSubject, subject_of_city_os_id
 from consent.rules import Timing
 from residents.models import CorrectionRequest
@@ -137,10 +138,8 @@ def _own_accesses(user) -> QuerySet[PersonalDataAccess]:
     )
 
 
-def own_releases(user) -> list:
+def own_releases(user) -> list[ReleaseTouching]:
     """The legal-basis releases under which the resident's data was read (access.releases)."""
-    from access.releases import releases_touching
-
     ids = Evacuee.objects.filter(city_os_id=_city_os_id(user)).values_list("pk", flat=True)
     return releases_touching(list(ids))
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from access import residents as own
 from common.audit import audit_record
 from common.errors import ApplicationError
+from common.limits import NUL_MESSAGE
 from consent.models import ConsentRecord
 from consent.rules import Method
 from consent.services import Change, consents_record
@@ -53,7 +54,7 @@ def correction_request_create(*, user, evacuee_id, field: str, message: str) -> 
             _("Write at most %(limit)d characters.") % {"limit": MESSAGE_MAX_LENGTH}, field="message"
         )
     if "\x00" in message:
-        raise ApplicationError(_("NUL characters are not allowed."), field="message")
+        raise ApplicationError(NUL_MESSAGE, field="message")
     person = own.own_person_by_id(user, evacuee_id)
     # One request at a time per resident, so two at once cannot both pass the count.
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()

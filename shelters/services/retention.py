@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from access import policy, retention
 from common.audit import audit_record
 from common.errors import ApplicationError
+from common.limits import NUL_MESSAGE
 from consent.models import ConsentDecision, ConsentSubject, subject_of
 from shelters.models import Evacuee, Household, Sex, SupportNeed, User
 
@@ -185,10 +186,12 @@ def legal_hold_set(*, evacuee_id: int, actor: User | None, reason: str) -> Evacu
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Say why the data must be kept."), field="reason")
-    if len(reason) > REASON_MAX_LENGTH or "\x00" in reason:
+    if len(reason) > REASON_MAX_LENGTH:
         raise ApplicationError(
             _("Keep the reason under %(max)d characters.") % {"max": REASON_MAX_LENGTH}, field="reason"
         )
+    if "\x00" in reason:
+        raise ApplicationError(NUL_MESSAGE, field="reason")
     person = _held_person(evacuee_id, actor)
     was_held = person.legal_hold_at is not None
     Evacuee.objects.filter(pk=person.pk).update(

@@ -162,7 +162,7 @@ class OwnData:
     corrections: list[CorrectionRequest]
 
 
-def own_data(user, *, with_answers: bool = False, record_household: bool = True) -> OwnData:
+def own_data(user, *, with_answers: bool = False) -> OwnData:
     """Everything the city holds about the resident, for their page and their download.
 
     `with_answers` also reads each survey answer's content (the download); the page shows counts
@@ -175,7 +175,7 @@ def own_data(user, *, with_answers: bool = False, record_household: bool = True)
         responses = responses.defer("answers")
     return OwnData(
         people=people,
-        household=own_household_members(user, people) if record_household else [],
+        household=own_household_members(user, people),
         responses=list(responses.order_by("-answered_at", "-id")[:MAX_RECORDS_IN_DOWNLOAD]),
         follow_ups=list(
             FollowUp.objects.filter(evacuee_id__in=ids)

@@ -105,11 +105,9 @@ def _consent_sections(consents: own.OwnConsents) -> list[dict]:
                         "name": consent_field(recipient, context, category),
                         "context": context.label,
                         "current": current,
-                        "current_label": decision_label(current),
-                        "decided_at": found.decided_at if found else None,
                     }
                 )
-            rows.append({"category": category.value, "label": category.label, "cells": cells})
+            rows.append({"label": category.label, "cells": cells})
         sections.append(
             {
                 "code": recipient.value,

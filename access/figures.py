@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q, Sum
 
+from consent.models import people_of_subjects
 from shelters.models import Stay, StayMode, SupportNeed
 from supply.models import Request, RequestOrigin, RequestStatus
 from surveys import scoring
@@ -115,8 +116,7 @@ def shelters_where_staying(*, subjects=(), everyone: bool = False) -> set[int]:
     `person:<pk>`) have an open stay; with `everyone`, every shelter someone stays at. Ids only."""
     stays = Stay.objects.filter(checked_out_at__isnull=True)
     if not everyone:
-        city_os_ids = [s.split(":", 1)[1] for s in subjects if s.startswith("cityos:")]
-        person_ids = [int(s.split(":", 1)[1]) for s in subjects if s.startswith("person:") and s[7:].isdigit()]
+        city_os_ids, person_ids = people_of_subjects(subjects)
         if not city_os_ids and not person_ids:
             return set()
         stays = stays.filter(Q(evacuee__city_os_id__in=city_os_ids) | Q(evacuee_id__in=person_ids))

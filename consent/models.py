@@ -6,6 +6,7 @@ in), else `person:<evacuee id>` for a walk-in without the app (`subject_of`).
 """
 
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
@@ -17,15 +18,30 @@ from consent.rules import Category, Context, Decision, Method, Recipient, Releas
 SUBJECT_LENGTH = 80
 
 
+_CITY_OS = "cityos:"
+_PERSON = "person:"
+
+
 def subject_of(person) -> str:
     """The ledger's key for an evacuee (anything with `city_os_id` and `pk`)."""
     if person.city_os_id:
-        return f"cityos:{person.city_os_id}"
-    return f"person:{person.pk}"
+        return subject_of_city_os_id(person.city_os_id)
+    return f"{_PERSON}{person.pk}"
 
 
 def subject_of_city_os_id(city_os_id: str) -> str:
-    return f"cityos:{city_os_id}"
+    return f"{_CITY_OS}{city_os_id}"
+
+
+def people_of_subjects(subjects: Iterable[str]) -> tuple[list[str], list[int]]:
+    """The City OS IDs and evacuee ids some subjects name: `subject_of` read backwards."""
+    city_os_ids, person_ids = [], []
+    for subject in subjects:
+        if subject.startswith(_CITY_OS):
+            city_os_ids.append(subject.removeprefix(_CITY_OS))
+        elif subject.startswith(_PERSON) and subject.removeprefix(_PERSON).isdigit():
+            person_ids.append(int(subject.removeprefix(_PERSON)))
+    return city_os_ids, person_ids
 
 
 class ConsentSubject(models.Model):

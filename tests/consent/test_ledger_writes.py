@@ -37,3 +37,15 @@ def test_one_cell_and_the_whole_ledger_cost_the_same_statements():
     assert saved("cityos:ONE", mixed | {CELLS[3]: "given"}) == saved("cityos:ALL", wholesale | {CELLS[3]: "given"})
 
     assert ledger("cityos:ALL") == {cell: d for cell, d in wholesale.items() if d != NOT_ASKED} | {CELLS[3]: "given"}
+
+
+def test_subjects_read_backwards_give_the_people_they_key():
+    from types import SimpleNamespace
+
+    from consent.models import people_of_subjects, subject_of
+
+    walk_in = SimpleNamespace(pk=41, city_os_id=None)
+    resident = SimpleNamespace(pk=42, city_os_id="AIZU-0001")
+    subjects = [subject_of(walk_in), subject_of(resident), "person:not-a-number", "other:1"]
+
+    assert people_of_subjects(subjects) == (["AIZU-0001"], [41])

@@ -35,6 +35,7 @@ Paginate = Callable[[QuerySet], Sequence]
 MAX_ACCESSES_IN_DOWNLOAD = 10_000
 MAX_RECORDS_IN_DOWNLOAD = 1_000
 HOUSEHOLD_PURPOSE = "page.me_household"
+# The role a household member's read of a name on their own page is recorded with.
 RESIDENT_ROLE = "resident"
 
 
@@ -88,7 +89,7 @@ def own_household_members(user, people: Sequence[Evacuee]) -> list[Evacuee]:
         viewer=user,
         reads=[log.Read(member.pk, basis="household", categories="basic") for member in members],
         purpose=HOUSEHOLD_PURPOSE,
-        role="resident",
+        role=RESIDENT_ROLE,
     )
     return members
 

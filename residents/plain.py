@@ -4,6 +4,7 @@ and the basis. Never the reader's account."""
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from access.residents import RESIDENT_ROLE
 from common.roles import Role
 from consent.rules import LEGAL_RULES
 
@@ -60,7 +61,7 @@ ROLES = {
     Role.HQ: pgettext_lazy("who read", "Disaster headquarters"),
     Role.ADMIN: pgettext_lazy("who read", "System administrator (city)"),
     Role.OFFICIAL: pgettext_lazy("who read", "City official"),
-    "resident": pgettext_lazy("who read", "A member of your household"),
+    RESIDENT_ROLE: pgettext_lazy("who read", "A member of your household"),
 }
 UNKNOWN_ROLE = _("The city's shelter system")
 

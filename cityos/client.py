@@ -23,6 +23,8 @@ import jwt
 import requests
 from django.conf import settings
 
+from consent import rules
+
 logger = logging.getLogger(__name__)
 
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -32,11 +34,13 @@ QR_AUDIENCE = "shelter"
 # A key the JWKS does not list is looked up again at most this often (the City OS rotated its key).
 JWKS_REFRESH_SECONDS = 60
 
-CATEGORIES = ("basic", "contact", "household", "support", "location", "survey", "stays")
-RECIPIENTS = ("shelter_staff", "hq", "health", "supporters", "family")
-CONTEXTS = ("peacetime", "disaster")
-TIMINGS = ("every_time", "once", "new_data")
-DECISIONS = ("given", "refused")
+# The City OS keeps opt-in in the consent ledger's own words (consent/rules.py): each cell it sends is
+# applied here as it is (cityos/sync.py), so it may send no other.
+CATEGORIES = tuple(rules.Category.values)
+RECIPIENTS = tuple(rules.Recipient.values)
+CONTEXTS = tuple(rules.Context.values)
+TIMINGS = tuple(rules.Timing.values)
+DECISIONS = tuple(rules.Decision.values)
 
 
 class CityOSError(Exception):

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('city_os_id', models.CharField(max_length=64, unique=True)),
-                ('timing', models.CharField(choices=[('every_time', 'every_time'), ('once', 'once'), ('new_data', 'new_data')], default='every_time', max_length=16)),
+                ('timing', models.CharField(choices=[('new_data', 'new_data'), ('once', 'once'), ('every_time', 'every_time')], default='every_time', max_length=16)),
                 ('updated_at', models.DateTimeField(blank=True, null=True)),
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sample_resident', to=settings.AUTH_USER_MODEL)),
             ],

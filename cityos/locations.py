@@ -8,7 +8,6 @@ most. A failure is cached too, for a shorter time, so a City OS that is down cos
 one per page.
 """
 
-import contextlib
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,11 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
-from cityos import client
-from realtime.outage import OUTAGE_ERRORS
+from cityos import cache, client
 
 logger = logging.getLogger(__name__)
 
@@ -53,19 +50,6 @@ _lock = threading.Lock()
 _in_flight: Future | None = None
 
 
-def _cache_get():
-    try:
-        return cache.get(CACHE_KEY)
-    except OUTAGE_ERRORS:  # the outage-aware cache raises while Redis is out
-        return None
-
-
-def _cache_set(value: dict, timeout: int) -> None:
-    # The outage-aware cache raises while Redis is out: then the value is simply not kept.
-    with contextlib.suppress(*OUTAGE_ERRORS):
-        cache.set(CACHE_KEY, value, timeout=timeout)
-
-
 def _from_cached(value: dict) -> AreaCounts:
     if not value.get("available"):
         return UNAVAILABLE
@@ -82,7 +66,7 @@ def area_counts_refresh() -> AreaCounts:
         counts = client.location_counts()
     except client.CityOSError as error:
         logger.info("City OS location counts unavailable: %s", type(error).__name__)
-        _cache_set({"available": False}, settings.CITYOS_LOCATION_RETRY_SECONDS)
+        cache.put(CACHE_KEY, {"available": False}, timeout=settings.CITYOS_LOCATION_RETRY_SECONDS)
         return UNAVAILABLE
     as_of = max((area.as_of for area in counts), default=timezone.now())
     value = {
@@ -90,14 +74,14 @@ def area_counts_refresh() -> AreaCounts:
         "as_of": as_of.isoformat(),
         "areas": [{"code": a.code, "name": a.name, "count": a.count} for a in counts],
     }
-    _cache_set(value, settings.CITYOS_LOCATION_CACHE_SECONDS)
+    cache.put(CACHE_KEY, value, timeout=settings.CITYOS_LOCATION_CACHE_SECONDS)
     return _from_cached(value)
 
 
 def area_counts(*, wait_seconds: float | None = None) -> AreaCounts:
     """The cached counts, or the City OS's answer within `wait_seconds` (else: unavailable)."""
     global _in_flight
-    cached = _cache_get()
+    cached = cache.get(CACHE_KEY)
     if cached is not None:
         return _from_cached(cached)
     with _lock:

@@ -1,33 +1,16 @@
 """Beat jobs talking to the City OS: the opt-in of the people staying in shelters, and the count of
 residents outside the shelters per area (for the HQ dashboard)."""
 
-import contextlib
-
 from celery import shared_task
 from django.conf import settings
-from django.core.cache import cache
 
 from access import city_os, consent
-from cityos import client, locations, sync
+from cityos import cache, client, locations, sync
 from consent.rules import Context
-from realtime.outage import OUTAGE_ERRORS
 
 # Where the last batch stopped, so successive runs go round everyone staying (lost with the cache:
 # then the next run starts from the beginning again, which is only repeated work).
 SYNC_CURSOR_KEY = "cityos:consents-sync:after"
-
-
-def _cursor() -> int:
-    try:
-        return int(cache.get(SYNC_CURSOR_KEY) or 0)
-    except OUTAGE_ERRORS:  # the outage-aware cache raises while Redis is out
-        return 0
-
-
-def _save_cursor(value: int) -> None:
-    # The outage-aware cache raises while Redis is out: then the value is simply not kept.
-    with contextlib.suppress(*OUTAGE_ERRORS):
-        cache.set(SYNC_CURSOR_KEY, value, timeout=24 * 60 * 60)
 
 
 @shared_task(name="cityos.consents_sync_staying")
@@ -35,7 +18,7 @@ def consents_sync_staying(batch: int | None = None) -> dict:
     """Apply the City OS opt-in of up to `batch` people staying in shelters (CITYOS_SYNC_BATCH),
     continuing after the last run's; stops at the first City OS outage (the next run retries)."""
     batch = max(1, min(int(batch or settings.CITYOS_SYNC_BATCH), 1000))
-    after = _cursor()
+    after = int(cache.get(SYNC_CURSOR_KEY) or 0)
     people = city_os.city_os_ids_staying(after_id=after, limit=batch)
     if not people and after:
         after = 0
@@ -51,7 +34,7 @@ def consents_sync_staying(batch: int | None = None) -> dict:
         checked += 1
         applied += bool(result and result.applied)
         after = evacuee_id
-    _save_cursor(after)
+    cache.put(SYNC_CURSOR_KEY, after, timeout=24 * 60 * 60)
     return {"checked": checked, "applied": applied}
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -84,7 +85,7 @@ def test_in_peacetime_there_are_no_counts_and_no_call_to_the_city_os(city_os, se
 
     assert 'id="outside-areas"' not in html
     assert tasks.location_counts_refresh() is False
-    assert locations._cache_get() is None  # nothing fetched, not even a failure
+    assert cache.get(locations.CACHE_KEY) is None  # nothing fetched, not even a failure
 
 
 def test_a_city_os_that_is_down_leaves_the_page_with_a_notice(city_os, settings, disaster, hq, as_user):

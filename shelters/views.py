@@ -223,27 +223,19 @@ def _city_os_ticket_subject(request, shelter: Shelter, ticket: str) -> str | Non
 
 
 def _city_os_people(attributes: city_os.Attributes) -> list:
-    """The resident first, then the family the City OS shares, as the desk shows and registers them."""
-    resident = services.PersonData(
-        name=attributes.name,
-        name_kana=attributes.name_kana,
-        birth_date=attributes.birth_date,
-        sex=attributes.sex if attributes.sex in Sex.values else Sex.UNKNOWN,
-        address=attributes.address,
-        city_os_id=attributes.city_os_id,
-    )
-    family = [
+    """The resident first, then the family the City OS shares, as the desk shows and registers them
+    (at the resident's address: the City OS shares a household's address once)."""
+    return [
         services.PersonData(
-            name=member.name,
-            name_kana=member.name_kana,
-            birth_date=member.birth_date,
-            sex=member.sex if member.sex in Sex.values else Sex.UNKNOWN,
+            name=person.name,
+            name_kana=person.name_kana,
+            birth_date=person.birth_date,
+            sex=person.sex if person.sex in Sex.values else Sex.UNKNOWN,
             address=attributes.address,
-            city_os_id=member.city_os_id,
+            city_os_id=person.city_os_id,
         )
-        for member in attributes.family
+        for person in (attributes, *attributes.family)
     ]
-    return [resident, *family]
 
 
 RELATIONSHIPS = {

@@ -6,6 +6,7 @@ PostgreSQL, else an SQLite file), migrated and loaded with the sample data, so t
 depend on the pytest-managed test database.
 """
 
+import json
 import os
 import re
 import secrets
@@ -22,6 +23,7 @@ from urllib.parse import urlparse, urlunparse
 import httpx
 import psycopg
 import redis
+from jwcrypto import jwk, jws
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -304,6 +306,19 @@ class CityOSSandbox:
 
     def secret(self, name: str) -> str:
         return (self.directory / name).read_text().strip()
+
+    def qr_code(self, subject: str, *, key: jwk.JWK | None = None, **claims) -> str:
+        """The QR payload the City OS app shows `subject`: a compact JWS (RS256) for the shelters,
+        signed with the sandbox's own key unless `key`; `claims` replace or add to the usual ones."""
+        key = key or jwk.JWK.from_pem((self.directory / "oidc-key.pem").read_bytes())
+        now = int(time.time())
+        token = jws.JWS(
+            json.dumps(
+                {"iss": self.issuer, "sub": subject, "aud": "shelter", "iat": now, "exp": now + 600, **claims}
+            ).encode()
+        )
+        token.add_signature(key, alg="RS256", protected=json.dumps({"alg": "RS256", "kid": key.thumbprint()}))
+        return token.serialize(compact=True)
 
     def settings(self) -> dict:
         """The site's CITYOS_* settings for this sandbox."""

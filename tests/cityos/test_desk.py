@@ -8,7 +8,6 @@ import time
 
 import pytest
 from django.urls import reverse
-from jwcrypto import jwk, jws
 
 from cityos import client
 from common.models import AuditEntry
@@ -21,16 +20,6 @@ from tests.system import free_port
 
 YAMADA, SPOUSE, CHILD, ELDERLY, REFUSED, LOCATION = (f"AIZU-SANDBOX-000{n}" for n in range(1, 7))
 YAMADA_FAMILY = {YAMADA: "山田 太郎", SPOUSE: "山田 花子", CHILD: "山田 空"}
-
-
-def signed_qr(sandbox, subject: str, **changes) -> str:
-    """The QR payload the City OS app shows: a JWS signed with the sandbox's own key."""
-    key = jwk.JWK.from_pem((sandbox.directory / "oidc-key.pem").read_bytes())
-    now = int(time.time())
-    claims = {"iss": sandbox.issuer, "sub": subject, "aud": "shelter", "iat": now, "exp": now + 600, **changes}
-    token = jws.JWS(json.dumps(claims).encode())
-    token.add_signature(key, alg="RS256", protected=json.dumps({"alg": "RS256", "kid": key.thumbprint()}))
-    return token.serialize(compact=True)
 
 
 def scan(client_, shelter, payload: str):
@@ -54,7 +43,7 @@ def tap(client_, shelter, fields: dict, **changes):
 
 
 def test_a_signed_qr_code_shows_the_resident_and_the_family_they_share(city_os, manager_a, shelter_a, as_user):
-    page = scan(as_user(manager_a), shelter_a, signed_qr(city_os, YAMADA))
+    page = scan(as_user(manager_a), shelter_a, city_os.qr_code(YAMADA))
 
     assert page.status_code == 200
     html = page.content.decode()
@@ -69,7 +58,7 @@ def test_a_signed_qr_code_shows_the_resident_and_the_family_they_share(city_os, 
 
 def test_one_tap_registers_and_checks_in_the_whole_household(city_os, manager_a, shelter_a, as_user):
     desk = as_user(manager_a)
-    fields = confirmation(scan(desk, shelter_a, signed_qr(city_os, YAMADA)))
+    fields = confirmation(scan(desk, shelter_a, city_os.qr_code(YAMADA)))
 
     response = tap(desk, shelter_a, fields)
 
@@ -91,7 +80,7 @@ def test_one_tap_registers_and_checks_in_the_whole_household(city_os, manager_a,
 
 def test_a_second_tap_checks_nobody_in_twice(city_os, manager_a, shelter_a, as_user):
     desk = as_user(manager_a)
-    fields = confirmation(scan(desk, shelter_a, signed_qr(city_os, YAMADA)))
+    fields = confirmation(scan(desk, shelter_a, city_os.qr_code(YAMADA)))
 
     tap(desk, shelter_a, fields)
     tap(desk, shelter_a, fields)
@@ -105,7 +94,7 @@ def test_a_second_tap_checks_nobody_in_twice(city_os, manager_a, shelter_a, as_u
 
 def test_only_the_ticked_people_are_checked_in(city_os, manager_a, shelter_a, as_user):
     desk = as_user(manager_a)
-    fields = confirmation(scan(desk, shelter_a, signed_qr(city_os, YAMADA)))
+    fields = confirmation(scan(desk, shelter_a, city_os.qr_code(YAMADA)))
 
     tap(desk, shelter_a, {**fields, "members": [YAMADA, CHILD]})
 
@@ -116,7 +105,7 @@ def test_a_person_already_registered_is_updated_not_registered_again(city_os, ma
     earlier = EvacueeFactory(city_os_id=YAMADA, name="山田 太朗", phone="0242-99-9999")
     desk = as_user(manager_a)
 
-    tap(desk, shelter_a, confirmation(scan(desk, shelter_a, signed_qr(city_os, YAMADA))))
+    tap(desk, shelter_a, confirmation(scan(desk, shelter_a, city_os.qr_code(YAMADA))))
 
     earlier.refresh_from_db()
     assert Evacuee.objects.filter(city_os_id=YAMADA).count() == 1
@@ -132,7 +121,7 @@ def test_a_family_member_staying_elsewhere_is_left_out_without_saying_where(
     services.stay_check_in(shelter_id=shelter_b.pk, evacuee_ids=[spouse.pk], actor=hq)
     desk = as_user(manager_a)
 
-    response = tap(desk, shelter_a, confirmation(scan(desk, shelter_a, signed_qr(city_os, YAMADA))))
+    response = tap(desk, shelter_a, confirmation(scan(desk, shelter_a, city_os.qr_code(YAMADA))))
     page = desk.get(response["Location"])
 
     assert set(Stay.objects.filter(shelter=shelter_a).values_list("evacuee__city_os_id", flat=True)) == {YAMADA, CHILD}
@@ -142,7 +131,7 @@ def test_a_family_member_staying_elsewhere_is_left_out_without_saying_where(
 
 
 def test_the_scan_applies_the_residents_city_os_opt_in(city_os, manager_a, shelter_a, as_user):
-    scan(as_user(manager_a), shelter_a, signed_qr(city_os, YAMADA))
+    scan(as_user(manager_a), shelter_a, city_os.qr_code(YAMADA))
 
     record = ConsentRecord.objects.get(subject=f"cityos:{YAMADA}")
     assert record.method == Method.CITY_OS
@@ -153,7 +142,7 @@ def test_the_scan_applies_the_residents_city_os_opt_in(city_os, manager_a, shelt
 
 
 def test_a_resident_who_does_not_share_with_shelters_gets_the_walk_in_form(city_os, manager_a, shelter_a, as_user):
-    page = scan(as_user(manager_a), shelter_a, signed_qr(city_os, REFUSED))
+    page = scan(as_user(manager_a), shelter_a, city_os.qr_code(REFUSED))
 
     html = page.content.decode()
     assert page.status_code == 200
@@ -168,22 +157,22 @@ def test_a_resident_who_does_not_share_with_shelters_gets_the_walk_in_form(city_
     "forge",
     [
         pytest.param(
-            lambda sandbox: signed_qr(sandbox, YAMADA, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600),
+            lambda sandbox: sandbox.qr_code(YAMADA, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600),
             id="expired",
         ),
         pytest.param(
             lambda sandbox: ".".join(
                 [
-                    signed_qr(sandbox, YAMADA).split(".")[0],
+                    sandbox.qr_code(YAMADA).split(".")[0],
                     base64.urlsafe_b64encode(json.dumps({"sub": ELDERLY, "aud": "shelter"}).encode())
                     .rstrip(b"=")
                     .decode(),
-                    signed_qr(sandbox, YAMADA).split(".")[2],
+                    sandbox.qr_code(YAMADA).split(".")[2],
                 ]
             ),
             id="tampered",
         ),
-        pytest.param(lambda sandbox: signed_qr(sandbox, YAMADA, aud="another-service"), id="other-audience"),
+        pytest.param(lambda sandbox: sandbox.qr_code(YAMADA, aud="another-service"), id="other-audience"),
     ],
 )
 def test_a_bad_qr_code_is_refused_with_a_clear_message(city_os, manager_a, shelter_a, as_user, forge):
@@ -208,7 +197,7 @@ def test_a_bare_id_is_searched_as_before(city_os, manager_a, shelter_a, as_user)
 
 
 def test_a_ticket_is_for_the_user_and_shelter_that_scanned(city_os, manager_a, shelter_a, hq, as_user):
-    fields = confirmation(scan(as_user(manager_a), shelter_a, signed_qr(city_os, YAMADA)))
+    fields = confirmation(scan(as_user(manager_a), shelter_a, city_os.qr_code(YAMADA)))
 
     response = tap(as_user(hq), shelter_a, fields)
 
@@ -217,15 +206,15 @@ def test_a_ticket_is_for_the_user_and_shelter_that_scanned(city_os, manager_a, s
 
 
 def test_another_shelters_manager_cannot_scan_or_tap_here(city_os, manager_a, manager_b, shelter_a, as_user):
-    fields = confirmation(scan(as_user(manager_a), shelter_a, signed_qr(city_os, YAMADA)))
+    fields = confirmation(scan(as_user(manager_a), shelter_a, city_os.qr_code(YAMADA)))
 
-    assert scan(as_user(manager_b), shelter_a, signed_qr(city_os, YAMADA)).status_code == 403
+    assert scan(as_user(manager_b), shelter_a, city_os.qr_code(YAMADA)).status_code == 403
     assert tap(as_user(manager_b), shelter_a, fields).status_code == 403
     assert not Stay.objects.exists()
 
 
 def test_a_city_os_out_of_reach_leaves_the_desk_working(city_os, settings, manager_a, shelter_a, as_user):
-    payload = signed_qr(city_os, YAMADA)
+    payload = city_os.qr_code(YAMADA)
     settings.CITYOS_ISSUER = f"http://127.0.0.1:{free_port()}/o"
     client.forget_cached()
 
@@ -239,7 +228,7 @@ def test_a_city_os_out_of_reach_leaves_the_desk_working(city_os, settings, manag
 
 def test_the_audit_trail_names_nobody(city_os, manager_a, shelter_a, as_user):
     desk = as_user(manager_a)
-    tap(desk, shelter_a, confirmation(scan(desk, shelter_a, signed_qr(city_os, YAMADA))))
+    tap(desk, shelter_a, confirmation(scan(desk, shelter_a, city_os.qr_code(YAMADA))))
 
     entries = json.dumps([e.details for e in AuditEntry.objects.all()], ensure_ascii=False)
     assert AuditEntry.objects.filter(action="evacuee.city_os_check_in").count() == 1

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.core.exceptions import SuspiciousOperation
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django.views.generic import View
@@ -69,10 +69,7 @@ class CityOSCallback(OIDCAuthenticationCallbackView):
     @property
     def success_url(self) -> str:
         if role_of(self.request.user) is None:
-            try:
-                return reverse("me:index")
-            except NoReverseMatch:
-                return "/"
+            return reverse("me:index")
         return super().success_url
 
 

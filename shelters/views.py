@@ -1,6 +1,7 @@
 """Pages for people: the check-in desk, the resident list, HQ's shelter list."""
 
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -357,7 +358,7 @@ def desk_city_os_check_in(request, shelter_id: int):
     form = CityOSCheckInForm(request.POST, city_os_ids=list(found))
     if not form.is_valid() or not form.cleaned_data["members"]:
         messages.error(request, _("Choose at least one person to check in."))
-        return redirect(f"{back}?q={subject}")
+        return redirect(f"{back}?{urlencode({'q': subject})}")
     chosen = [found[i] for i in found if i in set(form.cleaned_data["members"])]
     try:
         outcome = services.city_os_check_in(
@@ -369,7 +370,7 @@ def desk_city_os_check_in(request, shelter_id: int):
         )
     except ApplicationError as error:
         _report(request, error)
-        return redirect(f"{back}?q={subject}")
+        return redirect(f"{back}?{urlencode({'q': subject})}")
     if outcome.result is not None:
         # The resident's opt-in was applied at the scan; their family's is applied by beat's sync of
         # everyone staying (cityos.tasks.consents_sync_staying) within CITYOS_SYNC_SECONDS.

@@ -5,6 +5,7 @@ import base64
 import json
 import re
 import time
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -54,6 +55,18 @@ def test_a_signed_qr_code_shows_the_resident_and_the_family_they_share(city_os, 
     assert confirmation(page)["members"] == [YAMADA, SPOUSE, CHILD]
     # Nothing is registered before the tap.
     assert not Evacuee.objects.filter(city_os_id__in=YAMADA_FAMILY).exists()
+
+
+def test_a_tap_with_nobody_chosen_goes_back_to_the_resident_s_search(city_os, manager_a, shelter_a, as_user):
+    desk = as_user(manager_a)
+    fields = confirmation(scan(desk, shelter_a, city_os.qr_code(YAMADA)))
+
+    response = tap(desk, shelter_a, fields, members=[])
+
+    # The common ID travels as a query value (URL-encoded: an ID may hold "+" or "&").
+    assert response.status_code == 302
+    assert response["Location"] == reverse("shelters:desk", args=[shelter_a.pk]) + "?" + urlencode({"q": YAMADA})
+    assert not Stay.objects.exists()
 
 
 def test_one_tap_registers_and_checks_in_the_whole_household(city_os, manager_a, shelter_a, as_user):

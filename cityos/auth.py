@@ -7,7 +7,6 @@ page refuses them, common.roles) and no usable password. Nothing but the subject
 City OS's claims: a claim can never grant a role.
 """
 
-import json
 import logging
 import re
 
@@ -71,10 +70,7 @@ class CityOSBackend(OIDCAuthenticationBackend):
 
     def get_token(self, payload: dict) -> dict:
         body = client.http_request("POST", self.OIDC_OP_TOKEN_ENDPOINT, what="token", data=payload)
-        try:
-            token = json.loads(body)
-        except ValueError:
-            raise client.CityOSUnavailable("The City OS token answer is not JSON.") from None
+        token = client.json_answer(body, "token")
         if not isinstance(token, dict) or not isinstance(token.get("id_token"), str):
             raise client.CityOSUnavailable("The City OS token answer has no ID token.")
         return token

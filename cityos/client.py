@@ -155,7 +155,8 @@ def http_request(method: str, url: str, *, what: str, headers: dict | None = Non
     return bytes(body)
 
 
-def _json(body: bytes, what: str):
+def json_answer(body: bytes, what: str):
+    """An answer's JSON; CityOSUnavailable when it is not JSON."""
     try:
         return json.loads(body)
     except ValueError:
@@ -168,7 +169,7 @@ def _api_get(base: str, path: str, what: str) -> dict:
     body = http_request(
         "GET", base.rstrip("/") + path, what=what, headers={"Authorization": f"Bearer {settings.CITYOS_API_TOKEN}"}
     )
-    data = _json(body, what)
+    data = json_answer(body, what)
     if not isinstance(data, dict):
         raise CityOSUnavailable(f"The City OS {what} answer is not an object.")
     return data
@@ -339,7 +340,7 @@ def discovery() -> dict:
     with _cache_lock:
         if issuer in _discovery:
             return _discovery[issuer]
-    data = _json(http_request("GET", f"{issuer}/.well-known/openid-configuration", what="discovery"), "discovery")
+    data = json_answer(http_request("GET", f"{issuer}/.well-known/openid-configuration", what="discovery"), "discovery")
     needed = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
     if not isinstance(data, dict) or not all(isinstance(data.get(key), str) and data[key] for key in needed):
         raise CityOSUnavailable("The City OS discovery document lacks its endpoints.")
@@ -349,7 +350,7 @@ def discovery() -> dict:
 
 
 def _fetch_keys(uri: str) -> dict[str, jwt.PyJWK]:
-    data = _json(http_request("GET", uri, what="keys"), "keys")
+    data = json_answer(http_request("GET", uri, what="keys"), "keys")
     keys = {}
     for entry in data.get("keys", []) if isinstance(data, dict) else []:
         if isinstance(entry, dict) and entry.get("kty") == "RSA" and entry.get("use", "sig") == "sig":

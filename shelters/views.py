@@ -359,7 +359,8 @@ def desk_city_os_check_in(request, shelter_id: int):
     if not form.is_valid() or not form.cleaned_data["members"]:
         messages.error(request, _("Choose at least one person to check in."))
         return redirect(f"{back}?{urlencode({'q': subject})}")
-    chosen = [found[i] for i in found if i in set(form.cleaned_data["members"])]
+    ticked = set(form.cleaned_data["members"])
+    chosen = [person for city_os_id, person in found.items() if city_os_id in ticked]
     try:
         outcome = services.city_os_check_in(
             shelter_id=shelter.pk,

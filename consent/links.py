@@ -1,17 +1,15 @@
 """The "answer on your own phone" link: a short-lived signed token naming only the ledger's subject.
 
 The desk shows it as a QR code; the resident opens it on their phone and answers the same questions
-there (`consent.views.ask`). The token carries no name and no data, only the subject key
+there (`consent.views.ask_own_device`). The token carries no name and no data, only the subject key
 (`person:<id>` or `cityos:<id>`), signed with the site's secret and valid for
 `CONSENT_ASK_TOKEN_MAX_AGE_SECONDS` (30 minutes by default): long enough to answer at the desk or
 in the queue, short enough that a photographed code is soon worthless.
 """
 
-import segno
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from common.errors import ApplicationError
@@ -48,7 +46,3 @@ def subject_from_token(token: str) -> str:
 
 def own_device_path(subject: str) -> str:
     return reverse("consent:ask_own_device", args=[own_device_token(subject)])
-
-
-def qr_svg(data: str) -> str:
-    return mark_safe(segno.make(data, error="m").svg_inline(border=2, dark="#000", light="#fff", omitsize=True))

@@ -21,6 +21,7 @@ from cityos import sync as city_os_sync
 from common import limits
 from common.errors import ApplicationError
 from common.permissions import role_required
+from common.qr import qr_svg
 from common.redirects import redirect_to_next
 from common.roles import is_headquarters, is_staff_member
 from consent import asking, links
@@ -89,7 +90,7 @@ def _ask_panel(request, shelter: Shelter, evacuee_ids: list[int], *, purpose: st
                 "questions": found.questions,
                 "prefix": f"ask-{found.person.pk}-",
                 "own_device_url": url,
-                "qr": links.qr_svg(url),
+                "qr": qr_svg(url),
             }
         )
     return panel

@@ -2,12 +2,10 @@
 
 import uuid
 
-import segno
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -15,16 +13,12 @@ from access import policy
 from access import surveys as survey_access
 from common.errors import ApplicationError
 from common.permissions import role_required
+from common.qr import qr_svg
 from shelters.models import Shelter
 from surveys import selectors, services
 from surveys.answering import links
 from surveys.answering.forms import form_context, raw_answers_from_post
 from surveys.models import ResponseChannel
-
-
-def qr_svg(data: str) -> str:
-    """An inline SVG QR code, drawn on the server (no script, no outside service)."""
-    return mark_safe(segno.make(data, error="m").svg_inline(border=2, dark="#000", light="#fff", omitsize=True))
 
 
 def _survey_shelter(request, shelter_id: int) -> Shelter:

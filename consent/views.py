@@ -11,19 +11,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from access import policy
 from access.consent import current_context
 from common.errors import ApplicationError
-from common.roles import role_of
 from consent import asking, links, services
 from consent.models import subject_of_city_os_id
 from consent.rules import Method
-
-
-def _resident_subject(user) -> str | None:
-    """A signed-in resident: a City OS ID and no staff role."""
-    if not getattr(user, "is_authenticated", False) or not user.city_os_id or role_of(user) is not None:
-        return None
-    return subject_of_city_os_id(user.city_os_id)
 
 
 def _answer(request, subject: str, *, collected_by):
@@ -76,9 +69,8 @@ def ask_own_device(request, token: str):
 
 @require_http_methods(["GET", "POST"])
 def ask_signed_in(request):
-    subject = _resident_subject(request.user)
-    if subject is None:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not policy.is_resident_only(request.user):
         raise PermissionDenied(_("This page is for residents signed in with their City OS ID."))
-    return _answer(request, subject, collected_by=request.user)
+    return _answer(request, subject_of_city_os_id(request.user.city_os_id), collected_by=request.user)

@@ -24,6 +24,7 @@ from common.audit import audit_record
 from common.errors import ApplicationError
 from consent.models import SUBJECT_LENGTH, ConsentDecision, ConsentRecord, ConsentSubject, LegalRelease
 from consent.rules import LEGAL_RULES, NOT_ASKED, Category, Context, Decision, Method, Recipient, ReleaseScope, Timing
+from consent.selectors import release_status
 
 # A resident's whole ledger is 7 categories x 5 recipients x 2 contexts.
 MAX_CHANGES = len(Category.values) * len(Recipient.values) * len(Context.values)
@@ -371,23 +372,23 @@ def releases_end(*, now: datetime | None = None, batch: int = 500) -> int:
     recorded = 0
     candidates = list(
         LegalRelease.objects.filter(ended, ended_recorded_at__isnull=True)
-        .order_by("id")
-        .values_list("id", "rule", "article", "expires_at", "revoked_at")[:batch]
+        .select_related("disaster")
+        .order_by("id")[:batch]
     )
-    for release_id, rule, article, expires_at, revoked_at in candidates:
+    for release in candidates:
         with transaction.atomic():
             if (
-                LegalRelease.objects.filter(pk=release_id, ended_recorded_at__isnull=True).update(ended_recorded_at=now)
+                LegalRelease.objects.filter(pk=release.pk, ended_recorded_at__isnull=True).update(ended_recorded_at=now)
                 != 1
             ):
                 continue
-            how = "revoked" if revoked_at is not None else ("expired" if expires_at <= now else "disaster_closed")
+            how, _label = release_status(release, now)
             audit_record(
                 actor=None,
                 action="consent.release_ended",
                 object_type="legal_release",
-                object_id=release_id,
-                details={"rule": rule, "article": article, "how": how},
+                object_id=release.pk,
+                details={"rule": release.rule, "article": release.article, "how": how},
             )
             recorded += 1
     if recorded:

@@ -35,6 +35,11 @@ def release_status(release: LegalRelease, now: datetime) -> tuple[str, str]:
     return "active", _("Active")
 
 
+def release_shown(release: LegalRelease, now: datetime | None = None) -> ReleaseShown:
+    """One release with its status now, as the list shows it."""
+    return ReleaseShown(release, *release_status(release, now or timezone.now()))
+
+
 def releases_for_list(*, now: datetime | None = None, limit: int = RELEASE_LIST_LIMIT) -> list[ReleaseShown]:
     """The newest releases, active first: rule, article, scope, period; no resident."""
     now = now or timezone.now()
@@ -43,7 +48,7 @@ def releases_for_list(*, now: datetime | None = None, limit: int = RELEASE_LIST_
         .prefetch_related("shelters")
         .order_by("-declared_at", "-id")[:limit]
     )
-    shown = [ReleaseShown(release, *release_status(release, now)) for release in releases]
+    shown = [release_shown(release, now) for release in releases]
     return sorted(shown, key=lambda item: not item.active)
 
 

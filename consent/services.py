@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -270,8 +272,6 @@ def release_declare(
     and recipients within the rule's; at most RELEASE_MAX_HOURS. Audited with the article.
     Lock order: the disaster's row (so it cannot close meanwhile).
     """
-    from django.apps import apps
-
     legal_rule = _release_rule(rule)
     categories = _within(
         categories, legal_rule.categories, field="categories", message=_("This rule does not cover these data.")
@@ -365,8 +365,6 @@ def releases_end(*, now: datetime | None = None, batch: int = 500) -> int:
     the end down and audits it, so running it twice records nothing twice (each row is claimed with
     `filter(..., ended_recorded_at=None).update(...) == 1`).
     """
-    from django.db.models import Q
-
     now = now or timezone.now()
     ended = Q(expires_at__lte=now) | Q(revoked_at__isnull=False) | Q(disaster__closed_at__isnull=False)
     recorded = 0

@@ -168,7 +168,4 @@ class ReleaseRevokeView(GenericAPIView):
 
 
 def _release_data(release) -> dict:
-    from django.utils import timezone
-
-    item = consent_selectors.ReleaseShown(release, *consent_selectors.release_status(release, timezone.now()))
-    return ReleaseSerializer(item, context={"hq": True}).data
+    return ReleaseSerializer(consent_selectors.release_shown(release), context={"hq": True}).data

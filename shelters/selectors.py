@@ -12,6 +12,7 @@ from access.people import people_to_ask
 from consent import asking
 from consent.models import subject_of
 from shelters.models import (
+    Disaster,
     Evacuee,
     Shelter,
     ShelterStatus,
@@ -173,15 +174,11 @@ def shelters_for_city_os() -> QuerySet[Shelter]:
     )
 
 
-def disasters_for_list(*, limit: int = 100) -> list:
+def disasters_for_list(*, limit: int = 100) -> list[Disaster]:
     """Disasters, open ones first, then the newest."""
-    from shelters.models import Disaster
-
     disasters = list(Disaster.objects.select_related("declared_by").order_by("-started_at", "-id")[:limit])
     return sorted(disasters, key=lambda disaster: disaster.closed_at is not None)
 
 
-def open_disasters() -> QuerySet:
-    from shelters.models import Disaster
-
+def open_disasters() -> QuerySet[Disaster]:
     return Disaster.objects.filter(closed_at__isnull=True).order_by("-started_at", "-id")

@@ -511,6 +511,18 @@ def _create_evacuee(person: PersonData, *, household: Household | None, source: 
     return evacuee
 
 
+def _create_members(members: Sequence[tuple[PersonData, Household | None]], *, source: str) -> list[Evacuee]:
+    """Create each person in their household (or none); an error names the member: `members[1].name`."""
+    evacuees = []
+    for index, (person, household) in enumerate(members):
+        try:
+            evacuees.append(_create_evacuee(person, household=household, source=source))
+        except ApplicationError as error:
+            error.field = f"members[{index}].{error.field}" if error.field else f"members[{index}]"
+            raise
+    return evacuees
+
+
 @transaction.atomic
 def evacuee_register(*, person: PersonData, actor: User | None, source: str = DataSource.REAL) -> Evacuee:
     evacuee = _create_evacuee(person, household=None, source=source)
@@ -569,13 +581,7 @@ def household_register(
     if not members:
         raise ApplicationError(_("A household needs at least one member."), field="members")
     household = Household.objects.create(source=source)
-    evacuees = []
-    for index, person in enumerate(members):
-        try:
-            evacuees.append(_create_evacuee(person, household=household, source=source))
-        except ApplicationError as error:
-            error.field = f"members[{index}].{error.field}" if error.field else f"members[{index}]"
-            raise
+    evacuees = _create_members([(person, household) for person in members], source=source)
     household.representative = evacuees[0]
     household.save(update_fields=["representative"])
     audit_record(
@@ -654,17 +660,12 @@ def walk_in_register_and_check_in(
         planned.append((desk_asking.without_refused(person, refused), refused))
     together = any(Category.HOUSEHOLD not in refused for _person, refused in planned)
     household = Household.objects.create() if together else None
-    evacuees = []
-    for index, (person, refused) in enumerate(planned):
-        try:
-            evacuee = _create_evacuee(
-                person, household=None if Category.HOUSEHOLD in refused else household, source=DataSource.REAL
-            )
-        except ApplicationError as error:
-            error.field = f"members[{index}].{error.field}" if error.field else f"members[{index}]"
-            raise
-        evacuees.append(evacuee)
-        if changes:
+    evacuees = _create_members(
+        [(person, None if Category.HOUSEHOLD in refused else household) for person, refused in planned],
+        source=DataSource.REAL,
+    )
+    if changes:
+        for evacuee in evacuees:
             consents_record(subject=subject_of(evacuee), changes=changes, method=Method.DESK, collected_by=actor)
     if household is not None:
         household.representative = next(e for e in evacuees if e.household_id == household.pk)

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access.consent import current_context
 from common import limits
 from common.audit import audit_record
 from common.errors import ApplicationError
@@ -177,6 +178,21 @@ def consents_answer(
             if record is not None:
                 records.append(record)
     return records
+
+
+def desk_answers_record(*, answers: dict[str, dict[str, str]], method: str, collected_by=None) -> list[ConsentRecord]:
+    """The answers to the desk's questions (at the desk, or on the resident's own phone) in the
+    current context; a subject who answered nothing ("later") is left out."""
+    from consent import asking
+
+    return consents_answer(
+        answers={subject: given for subject, given in answers.items() if given},
+        categories=asking.DESK_CATEGORIES,
+        recipients=asking.DESK_RECIPIENTS,
+        context=current_context(),
+        method=method,
+        collected_by=collected_by,
+    )
 
 
 # --- Who must hear of a change ------------------------------------------------------------------

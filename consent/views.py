@@ -29,13 +29,8 @@ def _answer(request, subject: str, *, collected_by):
             return render(request, "consent/asked.html", {"later": True})
         try:
             answers = asking.answers_from(request.POST, prefix="ask-")
-            records = services.consents_answer(
-                answers={subject: answers} if answers else {},
-                categories=asking.DESK_CATEGORIES,
-                recipients=asking.DESK_RECIPIENTS,
-                context=context,
-                method=Method.OWN_DEVICE,
-                collected_by=collected_by,
+            records = services.desk_answers_record(
+                answers={subject: answers}, method=Method.OWN_DEVICE, collected_by=collected_by
             )
         except ApplicationError as failure:
             error = str(failure.message)

@@ -19,12 +19,11 @@ from rest_framework.exceptions import AuthenticationFailed, NotFound, Permission
 from rest_framework.response import Response
 
 from access import consent, figures, people, policy
-from access.consent import current_context
 from common import limits
 from common.errors import ApplicationError
 from common.permissions import HasRole
 from common.throttles import FailedTokenThrottle
-from consent import asking, links
+from consent import links
 from consent import services as consent_services
 from consent.models import subject_of
 from consent.rules import Method
@@ -414,11 +413,8 @@ class DeskAskingViewSet(viewsets.GenericViewSet):
             request.user, shelter_id=shelter_id, evacuee_ids=list(given), purpose="api.desk_answers"
         )
         subjects = {subject_of(person): person.pk for person in asked}
-        records = consent_services.consents_answer(
-            answers={subject: given[pk] for subject, pk in subjects.items() if given[pk]},
-            categories=asking.DESK_CATEGORIES,
-            recipients=asking.DESK_RECIPIENTS,
-            context=current_context(),
+        records = consent_services.desk_answers_record(
+            answers={subject: given[pk] for subject, pk in subjects.items()},
             method=Method.DESK,
             collected_by=request.user,
         )

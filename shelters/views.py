@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from access import figures, people, policy, retention
-from access.consent import current_context
 from cityos import client as city_os
 from cityos import sync as city_os_sync
 from common import limits
@@ -532,14 +531,7 @@ def desk_consent(request, shelter_id: int):
     )
     try:
         answers = {subject_of(p): asking.answers_from(request.POST, prefix=f"ask-{p.pk}-") for p in asked}
-        consent_services.consents_answer(
-            answers={subject: given for subject, given in answers.items() if given},
-            categories=asking.DESK_CATEGORIES,
-            recipients=asking.DESK_RECIPIENTS,
-            context=current_context(),
-            method=Method.DESK,
-            collected_by=request.user,
-        )
+        consent_services.desk_answers_record(answers=answers, method=Method.DESK, collected_by=request.user)
     except ApplicationError as error:
         _report(request, error)
         return redirect(f"{back}?ask={','.join(str(pk) for pk in requested)}")

@@ -14,10 +14,15 @@ from common import withheld as words
 register = template.Library()
 
 
+def _reason(person, category: str) -> str | None:
+    """Why the access layer withheld `category` of the person from this reader; None if it did not."""
+    reasons = getattr(person, "withheld", None) or {}
+    return reasons.get(category) if isinstance(reasons, dict) else None
+
+
 @register.simple_tag
 def withheld(person, category: str, generic: bool = False) -> str:
-    reasons = getattr(person, "withheld", None) or {}
-    reason = reasons.get(category) if isinstance(reasons, dict) else None
+    reason = _reason(person, category)
     if not reason:
         return ""
     return format_html(
@@ -52,6 +57,5 @@ def withheld_legend(people, attribute: str = "") -> str:
 @register.simple_tag
 def withheld_text(person, category: str) -> str:
     """The marker as plain text, where no markup fits (an <option>, a CSV cell)."""
-    reasons = getattr(person, "withheld", None) or {}
-    reason = reasons.get(category) if isinstance(reasons, dict) else None
+    reason = _reason(person, category)
     return words.marker_text(name=category == "basic", reason=reason) if reason else ""

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import LegalRelease
-from consent.rules import LEGAL_RULES, LegalRule
+from consent.rules import LEGAL_RULES, RULE_NAMES, LegalRule
 
 RELEASE_LIST_LIMIT = 200
 
@@ -22,6 +22,15 @@ class ReleaseShown:
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def rule_name(self) -> str:
+        return rule_name(self.release.rule)
+
+
+def rule_name(code: str) -> str:
+    """A legal rule's plain name (its code, for a rule this deployment no longer names)."""
+    return str(RULE_NAMES.get(code, code))
 
 
 def release_status(release: LegalRelease, now: datetime) -> tuple[str, str]:

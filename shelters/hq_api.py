@@ -17,7 +17,7 @@ from common import limits
 from common.permissions import HasRole
 from consent import selectors as consent_selectors
 from consent import services as consent_services
-from consent.rules import RULE_NAMES, Category, Recipient, ReleaseScope
+from consent.rules import Category, Recipient, ReleaseScope
 from shelters import selectors, services
 from shelters.models import Disaster
 
@@ -36,7 +36,7 @@ class ReleaseSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="release.pk")
     disaster = serializers.IntegerField(source="release.disaster_id")
     rule = serializers.CharField(source="release.rule")
-    rule_name = serializers.SerializerMethodField()
+    rule_name = serializers.CharField(read_only=True)
     article = serializers.CharField(source="release.article")
     categories = serializers.ListField(child=serializers.CharField(), source="release.categories")
     recipients = serializers.ListField(child=serializers.CharField(), source="release.recipients")
@@ -47,9 +47,6 @@ class ReleaseSerializer(serializers.Serializer):
     revoked_at = serializers.DateTimeField(source="release.revoked_at", allow_null=True)
     status = serializers.ChoiceField(choices=["active", "expired", "revoked", "disaster_closed"])
     reason = serializers.SerializerMethodField(help_text="HQ only (free text); null for officials.")
-
-    def get_rule_name(self, item) -> str:
-        return str(RULE_NAMES.get(item.release.rule, item.release.rule))
 
     def get_shelters(self, item) -> list[int]:
         return sorted(shelter.pk for shelter in item.release.shelters.all())

@@ -19,7 +19,7 @@ from common.errors import ApplicationError
 from common.permissions import role_required
 from consent import selectors as consent_selectors
 from consent import services as consent_services
-from consent.rules import RULE_NAMES, Category, Recipient, ReleaseScope
+from consent.rules import Category, Recipient, ReleaseScope
 from shelters import selectors, services
 from shelters.models import Shelter
 
@@ -122,7 +122,7 @@ class ReleaseDeclareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["disaster"].choices = [(d.pk, d.name) for d in selectors.open_disasters()]
         self.fields["rule"].choices = [
-            (rule.code, f"{RULE_NAMES.get(rule.code, rule.code)} — {rule.article}")
+            (rule.code, f"{consent_selectors.rule_name(rule.code)} — {rule.article}")
             for rule in consent_selectors.release_rules()
         ]
         self.fields["shelters"].choices = list(Shelter.objects.order_by("code").values_list("pk", "name"))
@@ -137,7 +137,7 @@ def _releases_page(request, form: ReleaseDeclareForm | None, status: int = 200):
     rows = [
         {
             "item": item,
-            "name": RULE_NAMES.get(item.release.rule, item.release.rule),
+            "name": item.rule_name,
             "categories": [categories.get(c, c) for c in item.release.categories],
             "recipients": [recipients.get(r, r) for r in item.release.recipients],
             "shelters": [s.name for s in item.release.shelters.all()],
@@ -148,7 +148,7 @@ def _releases_page(request, form: ReleaseDeclareForm | None, status: int = 200):
     rules = [
         {
             "rule": rule,
-            "name": RULE_NAMES.get(rule.code, rule.code),
+            "name": consent_selectors.rule_name(rule.code),
             "categories": [categories[c] for c in Category.values if c in rule.categories],
             "recipients": [recipients[r] for r in Recipient.values if r in rule.recipients],
         }

@@ -375,7 +375,11 @@ class DeskAskingViewSet(viewsets.GenericViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("shelter", limits.ID_SCHEMA, required=True),
-            OpenApiParameter("evacuees", {"type": "array", "items": limits.ID_SCHEMA, "maxItems": 20}, required=True),
+            OpenApiParameter(
+                "evacuees",
+                {"type": "array", "items": limits.ID_SCHEMA, "maxItems": people.MAX_PEOPLE_TO_ASK},
+                required=True,
+            ),
         ],
         responses=PersonQuestionsSerializer(many=True),
     )

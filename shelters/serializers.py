@@ -4,7 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from access.people import MAX_PEOPLE_TO_ASK
 from common import limits
+from consent.asking import DESK_CATEGORIES, LATER
+from consent.rules import Decision
 from shelters.models import (
     HAZARD_FIELDS,
     Destination,
@@ -109,14 +112,17 @@ WITHHELD_SCHEMA = {
 
 
 @extend_schema_field(WITHHELD_SCHEMA)
-class WithheldField(serializers.SerializerMethodField):
-    pass
-
-
-def withheld_of(evacuee: Evacuee) -> dict[str, str]:
+class WithheldField(serializers.Field):
     """The categories the access layer withheld from this reader, each with why (`refused`,
-    `not_asked`): their fields are empty and must not be read as "none"."""
-    return dict(getattr(evacuee, "withheld", {}))
+    `not_asked`): their fields are empty and must not be read as "none". Reads the person the
+    serializer shows (`source="*"`), or another (`source="evacuee"`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, person: Evacuee) -> dict[str, str]:
+        return dict(getattr(person, "withheld", {}))
 
 
 class EvacueeSerializer(serializers.ModelSerializer):
@@ -143,9 +149,6 @@ class EvacueeSerializer(serializers.ModelSerializer):
             "source",
             "withheld",
         ]
-
-    def get_withheld(self, evacuee: Evacuee) -> dict[str, str]:
-        return withheld_of(evacuee)
 
     def get_current_stay(self, evacuee: Evacuee) -> dict | None:
         # `open_stays` comes with the person from access.people; there is no reading it here.
@@ -202,9 +205,6 @@ class HouseholdMemberSerializer(serializers.ModelSerializer):
         model = Evacuee
         fields = ["id", "name", "name_kana", "withheld"]
 
-    def get_withheld(self, evacuee: Evacuee) -> dict[str, str]:
-        return withheld_of(evacuee)
-
 
 class HouseholdSerializer(serializers.ModelSerializer):
     members = serializers.SerializerMethodField()
@@ -221,7 +221,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 class StaySerializer(serializers.ModelSerializer):
     evacuee_name = serializers.CharField(source="evacuee.name", read_only=True)
-    evacuee_withheld = WithheldField()
+    evacuee_withheld = WithheldField(source="evacuee")
     # Where a transferred person went, only when the reader may know it (annotated by access.people).
     destination_shelter = serializers.IntegerField(
         source="shown_destination_shelter_id", read_only=True, allow_null=True, default=None
@@ -242,9 +242,6 @@ class StaySerializer(serializers.ModelSerializer):
             "source",
             "evacuee_withheld",
         ]
-
-    def get_evacuee_withheld(self, stay: Stay) -> dict[str, str]:
-        return withheld_of(stay.evacuee)
 
 
 class CheckInInput(serializers.Serializer):
@@ -281,8 +278,6 @@ class TransferInput(serializers.Serializer):
 
 # --- The desk's questions to residents (consent/asking.py) ---------------------------------------
 
-MAX_PEOPLE_TO_ASK = 20
-
 
 class QuestionSerializer(serializers.Serializer):
     category = serializers.CharField()
@@ -308,17 +303,15 @@ class DeskQuestionsQuery(serializers.Serializer):
 class PersonAnswersInput(serializers.Serializer):
     evacuee = limits.id_field()
     answers = serializers.DictField(
-        child=serializers.ChoiceField(choices=["given", "refused", "later"]),
+        child=serializers.ChoiceField(choices=[*Decision.values, LATER]),
         help_text=_("Category -> given, refused or later (nothing recorded)."),
     )
 
     def validate_answers(self, value):
-        from consent.asking import DESK_CATEGORIES
-
         unknown = sorted(set(value) - set(DESK_CATEGORIES))
         if unknown:
             raise serializers.ValidationError(_("Unknown category: %(codes)s") % {"codes": ", ".join(unknown)})
-        return {category: decision for category, decision in value.items() if decision != "later"}
+        return {category: decision for category, decision in value.items() if decision != LATER}
 
 
 class DeskAnswersInput(serializers.Serializer):

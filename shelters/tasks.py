@@ -4,20 +4,10 @@ It takes no arguments, re-reads the database and is safe to run twice or side by
 claims its people with SKIP LOCKED (shelters/services/retention.py).
 """
 
-import redis
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from common.retries import RETRY
 from shelters.services.retention import retention_anonymise_due
-
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError, redis.RedisError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
-    "max_retries": 8,
-    "acks_late": True,
-}
 
 
 @shared_task(**RETRY)

@@ -6,22 +6,10 @@ worker killed mid-run leaves its message to be delivered again; the re-run finds
 batches done and plans only what was left.
 """
 
-import redis
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from common.retries import RETRY
 from supply import services
-
-# Retried: what a restart of PostgreSQL or Redis, or a deadlock victim, raises. Not retried: bugs
-# and integrity errors, which would fail the same way again.
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError, redis.RedisError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
-    "max_retries": 8,
-    "acks_late": True,
-}
 
 
 @shared_task(**RETRY)

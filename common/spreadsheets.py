@@ -8,6 +8,8 @@ Numbers are written as they are (a negative count is not a formula).
 
 import csv
 
+from django.http import HttpResponse
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -23,3 +25,12 @@ def csv_write(stream, header: list, rows: list[list]) -> None:
     writer = csv.writer(stream)
     writer.writerow([spreadsheet_safe(value) for value in header])
     writer.writerows([[spreadsheet_safe(value) for value in row] for row in rows])
+
+
+def csv_response(filename: str, header: list, rows: list[list]) -> HttpResponse:
+    """A CSV download: a BOM first, so that Excel opens the Japanese as UTF-8, then `csv_write`."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    csv_write(response, header, rows)
+    return response

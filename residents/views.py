@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access import policy, retention
 from access import residents as own
 from common.errors import ApplicationError
-from common.spreadsheets import csv_write
+from common.spreadsheets import csv_response
 from consent.rules import (
     CATEGORY_PURPOSES,
     LEGAL_RULES,
@@ -266,12 +266,7 @@ def data_json(request):
 @resident_page
 def data_csv(request):
     body = _download(request)
-    # A BOM so that Excel opens the Japanese as UTF-8.
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="my-data.csv"'
-    response.write("\ufeff")
-    csv_write(response, [_("section"), _("item"), _("field"), _("value")], downloads.as_rows(body))
-    return response
+    return csv_response("my-data.csv", [_("section"), _("item"), _("field"), _("value")], downloads.as_rows(body))
 
 
 @resident_page

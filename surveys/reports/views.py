@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 from access import policy
 from common import limits
 from common.permissions import role_required
-from common.spreadsheets import csv_write
+from common.spreadsheets import csv_response
 from shelters.models import Shelter
 from surveys import builtin
 from surveys.reports import figures as report_figures
@@ -245,8 +245,4 @@ def report_csv(request, table: str):
     report = _report(request, filters)
     header, rows = _table(report, table)
     filename = f"survey-{table}-{report.filters.start:%Y%m%d}-{report.filters.end:%Y%m%d}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # a BOM, so Excel opens the Japanese as UTF-8
-    csv_write(response, header, [[_cell(value) for value in row] for row in rows])
-    return response
+    return csv_response(filename, header, [[_cell(value) for value in row] for row in rows])

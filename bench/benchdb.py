@@ -3,7 +3,9 @@
 Imported by the scripts next to it (`python bench/<name>.py` puts this folder on the path).
 """
 
+import os
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -24,3 +26,23 @@ def drop_database(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup_django(url: str) -> None:
+    """Django in this process on the database `url` names, as the site runs (debug off), migrated."""
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+            "DEBUG": "0",
+            "DB_POOL": "0",
+            "ALLOWED_HOSTS": "testserver",
+        }
+    )
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)

@@ -18,33 +18,9 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-from benchdb import drop_database, recreate_database
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def setup_django(url: str) -> None:
-    os.environ.update(
-        {
-            "DATABASE_URL": url,
-            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-            "DEBUG": "0",
-            "DB_POOL": "0",
-            "ALLOWED_HOSTS": "testserver",
-        }
-    )
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from benchdb import drop_database, recreate_database, setup_django
 
 
 def seed(*, due: int, kept: int) -> None:

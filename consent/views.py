@@ -22,11 +22,13 @@ from consent.rules import Method
 def _answer(request, subject: str, *, collected_by):
     context = current_context()
     questions = asking.questions_for(subject, asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS, context)
+    # A resident signed in with their City OS ID is shown the way to their own page.
+    page = {"resident": policy.is_resident_only(request.user)}
     error = ""
     answers: dict[str, str] = {}
     if request.method == "POST":
         if request.POST.get("later"):
-            return render(request, "consent/asked.html", {"later": True})
+            return render(request, "consent/asked.html", {"later": True, **page})
         try:
             answers = asking.answers_from(request.POST, prefix="ask-")
             records = services.desk_answers_record(
@@ -37,7 +39,9 @@ def _answer(request, subject: str, *, collected_by):
         else:
             refused = [q for q in questions if answers.get(q.category) == "refused"]
             return render(
-                request, "consent/asked.html", {"records": records, "refused": refused, "answered": bool(answers)}
+                request,
+                "consent/asked.html",
+                {"records": records, "refused": refused, "answered": bool(answers), **page},
             )
     return render(
         request,
@@ -47,6 +51,7 @@ def _answer(request, subject: str, *, collected_by):
             "error": error,
             "given": [c for c, d in answers.items() if d == "given"],
             "refused": [c for c, d in answers.items() if d == "refused"],
+            **page,
         },
         status=400 if error else 200,
     )

@@ -25,6 +25,8 @@ def test_the_page_asks_the_desks_questions_without_login(client):
     assert page.status_code == 200
     assert [q.category for q in page.context["questions"]] == ["basic", "contact", "household", "support"]
     assert 'name="ask-support" value="refused"' in page.content.decode()
+    # Nobody is signed in: no link to a resident's own page.
+    assert reverse("me:consents") not in page.content.decode()
 
 
 def test_the_answers_are_recorded_as_from_the_residents_own_phone(client):

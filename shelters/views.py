@@ -76,6 +76,11 @@ def _ids(values, limit: int = people.MAX_PEOPLE_TO_ASK) -> list[int]:
     return [int(v) for v in list(values)[:limit] if limits.is_id(v)]
 
 
+def _ask_url(shelter: Shelter, evacuee_ids) -> str:
+    """The desk showing its questions to these people (`?ask=`, read back by `_ids`)."""
+    return f"{reverse('shelters:desk', args=[shelter.pk])}?ask={','.join(str(pk) for pk in evacuee_ids)}"
+
+
 def _ask_panel(request, shelter: Shelter, evacuee_ids: list[int], *, purpose: str) -> list[dict]:
     """For each person just checked in whose timing says ask: the questions and their own-phone link."""
     panel = []
@@ -391,7 +396,7 @@ def desk_city_os_check_in(request, shelter_id: int):
         )
     if outcome.result is not None and not outcome.result.replayed:
         # As after any check-in: the desk asks what the residents' timing says to ask (skippable).
-        return redirect(f"{back}?ask={','.join(str(stay.evacuee_id) for stay in outcome.result.stays)}")
+        return redirect(_ask_url(shelter, [stay.evacuee_id for stay in outcome.result.stays]))
     return redirect(back)
 
 
@@ -444,7 +449,7 @@ def desk_check_in(request, shelter_id: int):
         ),
     )
     # The check-in is done; now the desk asks what the residents' timing says to ask (skippable).
-    return redirect(f"{back}?ask={','.join(str(stay.evacuee_id) for stay in result.stays)}")
+    return redirect(_ask_url(shelter, [stay.evacuee_id for stay in result.stays]))
 
 
 @require_POST
@@ -476,7 +481,6 @@ def desk_walk_in(request, shelter_id: int):
             _report(request, error)
         else:
             count = len(result.stays)
-            ids = ",".join(str(stay.evacuee_id) for stay in result.stays)
             messages.success(
                 request,
                 format_html(
@@ -491,9 +495,8 @@ def desk_walk_in(request, shelter_id: int):
                     ""
                     if answers
                     else format_html(
-                        '<a class="ask-link" href="{}?ask={}">{}</a>',
-                        reverse("shelters:desk", args=[shelter.pk]),
-                        ids,
+                        '<a class="ask-link" href="{}">{}</a>',
+                        _ask_url(shelter, [stay.evacuee_id for stay in result.stays]),
                         _("Ask the questions now (or on their own phone)"),
                     ),
                 ),
@@ -534,7 +537,7 @@ def desk_consent(request, shelter_id: int):
         consent_services.desk_answers_record(answers=answers, method=Method.DESK, collected_by=request.user)
     except ApplicationError as error:
         _report(request, error)
-        return redirect(f"{back}?ask={','.join(str(pk) for pk in requested)}")
+        return redirect(_ask_url(shelter, requested))
     refused = {c for given in answers.values() for c, d in given.items() if d == "refused"}
     messages.success(
         request,

@@ -52,3 +52,21 @@ def log_in(live_server):
         page.wait_for_load_state()
 
     return log_in
+
+
+@pytest.fixture
+def city_os_for_live_server(live_server, settings, tmp_path):
+    """A City OS sandbox process whose client is this test's live server, with the site's settings
+    pointed at it as `make run` points them (the logout redirect to it included)."""
+    from cityos import client
+    from tests.system import CityOSSandbox
+
+    sandbox = CityOSSandbox(tmp_path / "cityos-sandbox", site_origins=(live_server.url,))
+    for name, value in sandbox.settings().items():
+        setattr(settings, name, value)
+    policy = settings.CONTENT_SECURITY_POLICY
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {**policy["DIRECTIVES"], "form-action": ["'self'", sandbox.url]}}
+    client.forget_cached()
+    yield sandbox
+    sandbox.stop()
+    client.forget_cached()

@@ -1,60 +1,35 @@
 """A resident signs in with the City OS: the real authorization-code flow with PKCE, from our login
 page through the sandbox process's sign-in page and back, to their own page."""
 
-import os
-
 import pytest
 from playwright.sync_api import expect
 
 from cityos import client
 from common.roles import role_of
 from shelters.models import User
-from tests.system import DEMO_PASSWORD, CityOSSandbox
+from tests.browser.shots import shoot
+from tests.system import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-SHOTS = os.environ.get("SCREENSHOTS_DIR")  # a directory to keep screenshots of the pages in (1024x768 and 390x844)
 
-
-@pytest.fixture
-def sandbox_for_live_server(live_server, settings, tmp_path):
-    sandbox = CityOSSandbox(tmp_path / "cityos-sandbox", site_origins=(live_server.url,))
-    for name, value in sandbox.settings().items():
-        setattr(settings, name, value)
-    # As the settings derive it from CITYOS_ISSUER: the logout is redirected to the City OS.
-    policy = settings.CONTENT_SECURITY_POLICY
-    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {**policy["DIRECTIVES"], "form-action": ["'self'", sandbox.url]}}
-    client.forget_cached()
-    yield sandbox
-    sandbox.stop()
-    client.forget_cached()
-
-
-def _shoot(page, name: str) -> None:
-    if SHOTS:
-        for width, height in ((1024, 768), (390, 844)):
-            page.set_viewport_size({"width": width, "height": height})
-            page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
-        page.set_viewport_size({"width": 1024, "height": 768})
-
-
-def test_a_resident_signs_in_with_the_city_os_and_lands_on_their_page(page, live_server, sandbox_for_live_server):
-    sandbox = sandbox_for_live_server
+def test_a_resident_signs_in_with_the_city_os_and_lands_on_their_page(page, live_server, city_os_for_live_server):
+    sandbox = city_os_for_live_server
     page.goto(f"{live_server.url}/login/")
-    _shoot(page, "login")
+    shoot(page, "login")
     page.click("text=City OS でサインイン")
 
     # The sandbox's own sign-in page, which says its residents are samples.
     expect(page).to_have_url(f"{sandbox.url}/?next=" + page.url.split("?next=", 1)[1])
     expect(page.locator(".sample")).to_contain_text("サンプル")
-    _shoot(page, "sandbox-login")
+    shoot(page, "sandbox-login")
     page.fill("input[name=username]", "sample-suzuki-tome")
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("main button[type=submit]")
 
     expect(page).to_have_url(f"{live_server.url}/me/")
     expect(page.locator("#signed-in-as")).to_contain_text("AIZU-SANDBOX-0004")
-    _shoot(page, "me")
+    shoot(page, "me")
     resident = User.objects.get(city_os_id="AIZU-SANDBOX-0004")
     assert role_of(resident) is None
 
@@ -66,9 +41,9 @@ def test_a_resident_signs_in_with_the_city_os_and_lands_on_their_page(page, live
 
 
 def test_the_sandbox_shows_a_signed_in_resident_their_qr_code_and_saves_their_choices(
-    page, live_server, sandbox_for_live_server
+    page, live_server, city_os_for_live_server
 ):
-    sandbox = sandbox_for_live_server
+    sandbox = city_os_for_live_server
     page.goto(f"{sandbox.url}/")
     page.fill("input[name=username]", "sample-takahashi-mai")
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -77,7 +52,7 @@ def test_the_sandbox_shows_a_signed_in_resident_their_qr_code_and_saves_their_ch
     expect(page.locator("#qr svg")).to_be_visible()
     payload = page.locator("#qr-payload").text_content()
     assert client.qr_subject(payload) == "AIZU-SANDBOX-0006"
-    _shoot(page, "sandbox-resident")
+    shoot(page, "sandbox-resident")
 
     page.select_option("select[name='location.hq.disaster']", "refused")
     page.check("input[name=timing][value=every_time]")

@@ -1,8 +1,5 @@
 """The desk's questions on a 1024x768 tablet, and the own-phone page at 390x844 (consent/asking.py)."""
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -11,22 +8,10 @@ from shelters.models import Evacuee, Stay, SupportNeed
 from surveys import services as survey_services
 from surveys.answering import links as survey_links
 from surveys.models import Response
+from tests.browser.shots import shoot
 from tests.factories import EvacueeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-SHOTS = Path(os.environ.get("ASKING_SHOTS", "/tmp/shots-asking"))
-
-
-def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def shot_visible(page, name):
-    """What the tablet shows now (the viewport), as the resident sees it."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def test_a_walk_in_refuses_support_on_the_tablet_and_is_checked_in_without_it(
@@ -52,7 +37,7 @@ def test_a_walk_in_refuses_support_on_the_tablet_and_is_checked_in_without_it(
     assert box["height"] >= 44 and box["width"] >= 44
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     panel.scroll_into_view_if_needed()
-    shot_visible(page, "desk-walk-in-panel-1024")
+    shoot(page, "desk-walk-in-panel", full_page=False)
     page.click("#walk-in-form button[type=submit].primary")
 
     expect(page.locator(".message.success")).to_contain_text("1")
@@ -67,7 +52,7 @@ def test_a_walk_in_refuses_support_on_the_tablet_and_is_checked_in_without_it(
         ConsentDecision.objects.get(subject=subject_of(person), category="support", recipient="shelter_staff").decision
         == "refused"
     )
-    shot(page, "desk-after-walk-in-1024")
+    shoot(page, "desk-after-walk-in")
 
 
 def test_after_a_check_in_the_resident_answers_on_the_tablet_or_their_phone(
@@ -87,7 +72,7 @@ def test_after_a_check_in_the_resident_answers_on_the_tablet_or_their_phone(
     expect(page.locator("#ask-panel h3")).to_contain_text("猪苗代 花子")
     page.locator("#ask-panel details.own-phone summary").click()
     expect(page.locator("#ask-panel .qr svg")).to_be_visible()
-    shot(page, "desk-ask-panel-1024")
+    shoot(page, "desk-ask-panel")
     own_phone_url = page.locator(".own-phone-url").inner_text().strip()
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="ja-JP", is_mobile=True, has_touch=True)
@@ -98,12 +83,12 @@ def test_after_a_check_in_the_resident_answers_on_the_tablet_or_their_phone(
         expect(mobile.locator(".ask-question")).to_have_count(4)
         assert "猪苗代" not in mobile.content()
         assert mobile.evaluate("document.documentElement.scrollWidth") <= 390
-        shot(mobile, "own-phone-390")
+        shoot(mobile, "own-phone")
         mobile.locator("[data-category=support] .ask-choice.refused").tap()
         mobile.locator("[data-category=basic] .ask-choice.given").tap()
         mobile.locator("#ask-send").tap()
         expect(mobile.locator("#asked")).to_be_visible()
-        shot(mobile, "own-phone-thanks-390")
+        shoot(mobile, "own-phone-thanks")
     finally:
         phone.close()
 
@@ -135,7 +120,7 @@ def test_the_phone_survey_asks_first_from_the_slips_code(browser, live_server, s
         expect(mobile.locator("#consent-question")).to_be_visible()
         assert mobile.evaluate("document.documentElement.scrollWidth") <= 390
         mobile.locator("#consent-question").scroll_into_view_if_needed()
-        shot_visible(mobile, "survey-question-390")
+        shoot(mobile, "survey-question", full_page=False)
         mobile.locator("input[name=consent-survey][value=refused]").locator("xpath=..").tap()
         mobile.locator("input[name=q-k6_1][value=always]").locator("xpath=..").tap()
         mobile.locator("button.submit").tap()

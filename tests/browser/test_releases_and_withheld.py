@@ -1,29 +1,16 @@
 """The whole path in a browser: a resident refused their name to shelter staff, so the manager's
 pages say why it is missing; HQ declares a disaster and a roster release on its pages; the manager
-then sees the name. With SCREENSHOTS=<dir> set, each page is saved at 1024x768 and 390x844."""
-
-import os
+then sees the name. With SCREENSHOTS_DIR set, each page is saved at 1024x768 and 390x844 (tests/browser/shots.py)."""
 
 import pytest
 from playwright.sync_api import expect
 
 from access.models import PersonalDataAccess
 from consent.models import LegalRelease
+from tests.browser.shots import shoot
 from tests.consent import helpers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-SHOTS = os.environ.get("SCREENSHOTS")
-
-
-def shoot(page, name):
-    if not SHOTS:
-        return
-    os.makedirs(SHOTS, exist_ok=True)
-    for width, height in ((1024, 768), (390, 844)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=os.path.join(SHOTS, f"{name}-{width}x{height}.png"), full_page=True)
-    page.set_viewport_size({"width": 1024, "height": 768})
 
 
 def test_a_refused_name_is_withheld_until_hq_declares_a_roster_release(

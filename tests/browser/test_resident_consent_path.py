@@ -6,47 +6,21 @@ role, the shelter and the purpose, never the manager's account.
 With SCREENSHOTS_DIR set, every resident page is photographed at 390x844 and 1024x768.
 """
 
-import os
-
 import pytest
 from playwright.sync_api import expect
 
-from cityos import client
 from consent.models import ConsentRecord
 from residents.models import CorrectionRequest
 from shelters import services
+from tests.browser.shots import SCREENSHOTS_DIR, shoot
 from tests.factories import EvacueeFactory, HouseholdFactory
-from tests.system import DEMO_PASSWORD, CityOSSandbox
+from tests.system import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-SHOTS = os.environ.get("SCREENSHOTS_DIR")
 CITY_OS_ID = "AIZU-SANDBOX-0004"  # the sandbox's sample-suzuki-tome
 NAME = "鈴木 トメ"
 CELL = "select[name='c.shelter_staff.peacetime.basic']"
-
-
-@pytest.fixture
-def sandbox_for_live_server(live_server, settings, tmp_path):
-    sandbox = CityOSSandbox(tmp_path / "cityos-sandbox", site_origins=(live_server.url,))
-    for name, value in sandbox.settings().items():
-        setattr(settings, name, value)
-    policy = settings.CONTENT_SECURITY_POLICY
-    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {**policy["DIRECTIVES"], "form-action": ["'self'", sandbox.url]}}
-    client.forget_cached()
-    yield sandbox
-    sandbox.stop()
-    client.forget_cached()
-
-
-def _shoot(page, name: str) -> None:
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        size = page.viewport_size
-        for width, height in ((390, 844), (1024, 768)):
-            page.set_viewport_size({"width": width, "height": height})
-            page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
-        page.set_viewport_size(size)
 
 
 def _residents_page_text(manager, live_server, shelter) -> str:
@@ -55,9 +29,9 @@ def _residents_page_text(manager, live_server, shelter) -> str:
 
 
 def test_a_resident_refuses_then_gives_consent_and_sees_the_managers_read(
-    browser, page, live_server, log_in, sandbox_for_live_server, manager_a, shelter_a, hq
+    browser, page, live_server, log_in, city_os_for_live_server, manager_a, shelter_a, hq
 ):
-    sandbox = sandbox_for_live_server
+    sandbox = city_os_for_live_server
     household = HouseholdFactory(members=0)
     person = EvacueeFactory(
         city_os_id=CITY_OS_ID, name=NAME, name_kana="スズキ トメ", address="会津若松市（サンプル）", household=household
@@ -111,20 +85,20 @@ def test_a_resident_refuses_then_gives_consent_and_sees_the_managers_read(
         # Nothing on the phone is wider than the screen.
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
-        if SHOTS:
+        if SCREENSHOTS_DIR:
             phone.goto(f"{live_server.url}/me/correction/")
             phone.select_option("select[name=field]", "phone")
             phone.fill("textarea[name=message]", "電話番号は 0242-00-9999 に変わりました。")
-            _shoot(phone, "correction")
+            shoot(phone, "correction")
             phone.click("main button[type=submit]")
             expect(phone).to_have_url(f"{live_server.url}/me/")
             assert CorrectionRequest.objects.count() == 1
-            _shoot(phone, "me")
+            shoot(phone, "me")
             for name in ("consents", "records", "accesses"):
                 phone.goto(f"{live_server.url}/me/{name}/")
-                _shoot(phone, name)
+                shoot(phone, name)
             log_in(page, "hq")
             page.goto(f"{live_server.url}/residents/corrections/")
-            _shoot(page, "hq-corrections")
+            shoot(page, "hq-corrections")
     finally:
         phone_context.close()

@@ -12,6 +12,7 @@ of the resident's consent ledger (their refusal is recorded under it).
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from consent.asking import DESK_CATEGORIES
 from consent.rules import Category, Decision
 from shelters.models import Sex
 
@@ -26,7 +27,7 @@ HEADCOUNT_NAME = "氏名非公開"
 def refused_categories(answers: dict[str, str], ledger: dict[str, str]) -> set[str]:
     """The categories refused to the shelter's staff: the answer given now, else the ledger's."""
     found = set()
-    for category in (Category.BASIC, Category.CONTACT, Category.HOUSEHOLD, Category.SUPPORT):
+    for category in DESK_CATEGORIES:
         decision = answers.get(category) or ledger.get(category)
         if decision == Decision.REFUSED:
             found.add(category)

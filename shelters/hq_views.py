@@ -198,7 +198,7 @@ def release_declare(request):
             actor=request.user,
         )
     except ApplicationError as error:
-        field = {"shelters": "shelters", "expires_at": "hours"}.get(error.field, error.field)
+        field = {"expires_at": "hours"}.get(error.field, error.field)  # the form asks for hours only
         form.add_error(field if field in form.fields else None, str(error.message))
         return _releases_page(request, form, status=400)
     messages.success(request, _("The release is declared and recorded."))

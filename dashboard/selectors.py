@@ -73,6 +73,10 @@ def occupancy_history(*, shelter_ids: list[int] | None = None, hours: int = 48, 
     return Series(times=times, occupancy=occupancy, arrivals=arrived, departures=left)
 
 
+# The key of the total in the suppression's table of area counts: no area code is empty.
+_TOTAL = ""
+
+
 @dataclass(frozen=True)
 class AreaRow:
     name: str
@@ -116,6 +120,3 @@ def outside_areas(user) -> OutsideAreas | None:
         as_of=counts.as_of,
     )
 
-
-# The key of the total in the suppression's table: no area code is empty.
-_TOTAL = ""

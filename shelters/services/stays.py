@@ -642,10 +642,8 @@ def walk_in_register_and_check_in(
     context = current_context()
     # The form asked everyone in it every question (a walk-in is someone new to the desk), so an
     # answer given there counts for every recipient it named, whatever the member's ledger held.
-    asked = [
-        replace(question, context=context)
-        for question in asking.questions_for_someone_new(asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS)
-    ]
+    # (questions_for with no subject: everything, in this context, without reading a ledger.)
+    asked = asking.questions_for(None, asking.DESK_CATEGORIES, asking.DESK_RECIPIENTS, context)
     changes = asking.changes_for(asked, answers)
     planned = []  # (the person as written, what they refuse to the shelter's staff)
     not_recorded: set[str] = set()

@@ -119,4 +119,3 @@ def outside_areas(user) -> OutsideAreas | None:
         total=total,
         as_of=counts.as_of,
     )
-

@@ -17,9 +17,12 @@ from access import follow_ups, people, residents, supply_requests, surveys
 
 @dataclass(frozen=True)
 class Personal:
-    """Reaches personal data only through these access functions."""
+    """Reaches personal data only through these access functions. `shows` False: it writes for
+    people the caller may reach (refused for anyone else) but shows nothing of them, so it records
+    no read."""
 
     through: tuple[Callable, ...]
+    shows: bool = True
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class NotPersonal:
 PERSONAL: dict[str, Personal] = {
     # Pages
     "shelters:desk": Personal((people.evacuee_search, people.people_to_ask)),
-    "shelters:desk_consent": Personal((people.people_to_ask,)),
+    "shelters:desk_consent": Personal((people.people_to_ask,), shows=False),
     "shelters:desk_check_in": Personal((people.evacuees_for_check_in, people.evacuee_names)),
     "shelters:residents": Personal((people.shelter_residents,)),
     "shelters:check_out": Personal((people.access_stay_by_id,)),
@@ -56,7 +59,7 @@ PERSONAL: dict[str, Personal] = {
     "stay-check-out": Personal((people.access_stay_by_id, people.stays_shown)),
     "stay-transfer": Personal((people.access_stay_by_id, people.stays_shown)),
     "desk-questions": Personal((people.people_to_ask,)),
-    "desk-answers": Personal((people.people_to_ask,)),
+    "desk-answers": Personal((people.people_to_ask,), shows=False),
     "check-in-list": Personal((people.evacuees_for_check_in, people.stays_shown)),
     "supply-request-list": Personal((supply_requests.supply_requests_for_list, people.access_evacuee_by_id)),
     "supply-request-detail": Personal((supply_requests.access_supply_request_by_id,)),

@@ -267,11 +267,12 @@ def evacuee_names(user, *, evacuee_ids: Iterable[int], purpose: str) -> dict[int
 MAX_PEOPLE_TO_ASK = 20
 
 
-def people_to_ask(user, *, shelter_id: int, evacuee_ids: Iterable[int], purpose: str) -> list[Evacuee]:
+def people_to_ask(user, *, shelter_id: int, evacuee_ids: Iterable[int], purpose: str | None) -> list[Evacuee]:
     """People staying at the shelter now, of those named: whom the desk asks after a check-in.
 
     Only the name is shown (withheld where the person refused it); the read is logged. People who
-    are not there, or whom the user may not browse, are left out.
+    are not there, or whom the user may not browse, are left out. `purpose` None when nothing is
+    shown: recording their answers is not a read of their data.
     """
     ids = list(dict.fromkeys(int(pk) for pk in evacuee_ids))[:MAX_PEOPLE_TO_ASK]
     if not ids:

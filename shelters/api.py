@@ -413,9 +413,7 @@ class DeskAskingViewSet(viewsets.GenericViewSet):
         shelter_id = data.validated_data["shelter"]
         _require_operator(request.user, shelter_id)
         given = {row["evacuee"]: row["answers"] for row in data.validated_data["answers"]}
-        asked = people.people_to_ask(
-            request.user, shelter_id=shelter_id, evacuee_ids=list(given), purpose="api.desk_answers"
-        )
+        asked = people.people_to_ask(request.user, shelter_id=shelter_id, evacuee_ids=list(given), purpose=None)
         subjects = {subject_of(person): person.pk for person in asked}
         records = consent_services.desk_answers_record(
             answers={subject: given[pk] for subject, pk in subjects.items()},

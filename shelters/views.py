@@ -529,9 +529,7 @@ def desk_consent(request, shelter_id: int):
     if request.POST.get("later"):
         messages.success(request, _("Nothing was recorded. They will be asked again next time."))
         return redirect(back)
-    asked = people.people_to_ask(
-        request.user, shelter_id=shelter.pk, evacuee_ids=requested, purpose="page.desk_consent"
-    )
+    asked = people.people_to_ask(request.user, shelter_id=shelter.pk, evacuee_ids=requested, purpose=None)
     try:
         answers = {subject_of(p): asking.answers_from(request.POST, prefix=f"ask-{p.pk}-") for p in asked}
         consent_services.desk_answers_record(answers=answers, method=Method.DESK, collected_by=request.user)

@@ -363,7 +363,7 @@ def desk_city_os_check_in(request, shelter_id: int):
     form = CityOSCheckInForm(request.POST, city_os_ids=list(found))
     if not form.is_valid() or not form.cleaned_data["members"]:
         messages.error(request, _("Choose at least one person to check in."))
-        return redirect(f"{back}?{urlencode({'q': subject})}")
+        return redirect(_searching(back, subject))
     ticked = set(form.cleaned_data["members"])
     chosen = [person for city_os_id, person in found.items() if city_os_id in ticked]
     try:
@@ -376,7 +376,7 @@ def desk_city_os_check_in(request, shelter_id: int):
         )
     except ApplicationError as error:
         _report(request, error)
-        return redirect(f"{back}?{urlencode({'q': subject})}")
+        return redirect(_searching(back, subject))
     if outcome.result is not None:
         # The resident's opt-in was applied at the scan; their family's is applied by beat's sync of
         # everyone staying (cityos.tasks.consents_sync_staying) within CITYOS_SYNC_SECONDS.
@@ -400,6 +400,11 @@ def desk_city_os_check_in(request, shelter_id: int):
     return redirect(back)
 
 
+def _searching(desk_url: str, text: str) -> str:
+    """The desk with `text` in its search box again, whatever the text holds (`+`, `&`, spaces)."""
+    return f"{desk_url}?{urlencode({'q': text})}"
+
+
 @require_POST
 @role_required
 def desk_check_in(request, shelter_id: int):
@@ -414,7 +419,7 @@ def desk_check_in(request, shelter_id: int):
     form = CheckInForm(request.POST, evacuee_ids=set(allowed))
     if not form.is_valid():
         messages.error(request, _("Choose at least one person to check in."))
-        return redirect(f"{back}?q={request.POST.get('q', '')}")
+        return redirect(_searching(back, request.POST.get("q", "")))
     try:
         result = services.stay_check_in(
             shelter_id=shelter.pk,
@@ -425,7 +430,7 @@ def desk_check_in(request, shelter_id: int):
         )
     except ApplicationError as error:
         _report(request, error)
-        return redirect(f"{back}?q={request.POST.get('q', '')}")
+        return redirect(_searching(back, request.POST.get("q", "")))
     count = len(result.stays)
     # Each person checked in can take a survey slip home: one link per person, names in one query.
     names = people.evacuee_names(

@@ -46,3 +46,13 @@ def setup_django(url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def vacuum_analyze(url: str) -> None:
+    """`VACUUM (ANALYZE)` the whole database: no dead rows from an earlier round, fresh statistics.
+
+    PostgreSQL here runs with autovacuum off; dead rows left by counter updates tripled a check-in's
+    PostgreSQL cost in one run (issue 12), so every benchmark round starts from a vacuumed table.
+    """
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")

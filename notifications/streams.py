@@ -6,9 +6,10 @@ from realtime import streams
 SHOWN = 50
 
 
-def shelter_part(user, shelter_id: int) -> dict:
+def shelter_part(shelter_id: int) -> dict:
+    """The same for everyone who may watch the shelter: a shared part."""
     notifications = Notification.objects.filter(shelter_id=shelter_id).order_by("-created_at", "-id")[:SHOWN]
     return {"notifications": [n.as_event_data() for n in notifications]}
 
 
-streams.add_snapshot_part("shelter", shelter_part)
+streams.add_shared_snapshot_part("shelter", shelter_part)

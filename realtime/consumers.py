@@ -35,6 +35,7 @@ from django.contrib import auth
 from realtime import broadcast, streams
 from realtime.events import CONTROL_STREAM, USER_RIGHTS_CHANGED, session_fingerprint
 from realtime.hub import hub
+from realtime.snapshots import SharedHalf, shared_snapshots
 from realtime.wire import Frame, SocketWriter
 
 logger = logging.getLogger(__name__)
@@ -48,16 +49,23 @@ NAMED_LIST_DELAY = 0.5  # seconds: a burst of events refreshes a manager's named
 NO_CHANNEL_LAYER = "dashboard-sockets-use-the-hub"
 
 
-def snapshot_message(*, stream: str, data: dict, position: broadcast.Position) -> dict:
-    """The snapshot frame (catalogue.Snapshot): the data, where the stream was, the heartbeat's pace."""
-    return {
+def snapshot_frame(*, stream: str, position: broadcast.Position, shared: SharedHalf, personal: dict) -> str:
+    """The snapshot frame (catalogue.Snapshot): the data, where the stream was, the heartbeat's pace.
+
+    The data's shared half comes already serialised (realtime/snapshots.py); only the header and the
+    user's own half are serialised here, per socket."""
+    overlap = shared.keys & personal.keys()
+    if overlap:
+        raise ValueError(f"stream {stream}: {sorted(overlap)} are both shared and per user")
+    head = {
         "type": "snapshot",
         "stream": stream,
         "epoch": position.epoch,
         "seq": position.seq,
         "heartbeat_seconds": settings.REALTIME_HEARTBEAT_SECONDS,
-        "data": data,
     }
+    members = ",".join(part for part in (shared.members, _dumps(personal)[1:-1] if personal else "") if part)
+    return _dumps(head)[:-1] + ',"data":{' + members + "}}"
 
 
 def _dumps(message: dict) -> str:
@@ -206,23 +214,30 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 self._send_list_soon(named_list)
 
     async def send_snapshot(self, user=None) -> None:
-        """The snapshot; `user` is the one just authorised on connect, else the rights are re-read."""
-        code, message = await database_sync_to_async(self._snapshot_in_thread)(user)
+        """The snapshot; `user` is the one just authorised on connect, else the rights are re-read.
+
+        The user's own half is built per socket; the shared half is the one the process built for
+        this stream at this position, whoever asked first (realtime/snapshots.py)."""
+        code, position, personal = await database_sync_to_async(self._snapshot_in_thread)(user)
         if code is not None:
             await self.revoke(code)
-        elif not self.revoked:
-            await self.send(text_data=_dumps(message))
+            return
+        shared = await shared_snapshots().half(self.kind, self.key, self.stream, position)
+        if not self.revoked:
+            text = snapshot_frame(stream=self.stream, position=position, shared=shared, personal=personal)
+            await self.send(text_data=text)
 
-    def _snapshot_in_thread(self, user) -> tuple[int | None, dict | None]:
+    def _snapshot_in_thread(self, user) -> tuple[int | None, broadcast.Position | None, dict | None]:
         if user is None:
             code = self.refused(self.current_user())
             if code is not None:
-                return code, None
-        # The sequence number is read before the data, so anything the snapshot might have missed
-        # arrives afterwards with a higher number (and shelter versions make repeats harmless).
+                return code, None, None
+        # The sequence number is read before the data (both halves), so anything the snapshot might
+        # have missed arrives afterwards with a higher number (and shelter versions make repeats
+        # harmless).
         position = broadcast.stream_position(self.stream)
-        data = self.kind.snapshot_data(self.user, self.key)
-        return None, snapshot_message(stream=self.stream, data=data, position=position)
+        personal = self.kind.personal_data(self.user, self.key) if self.kind.has_personal_data else {}
+        return None, position, personal
 
     def _send_list_soon(self, named_list: streams.NamedList) -> None:
         tasks = self._list_tasks = self._list_tasks or {}

@@ -15,15 +15,19 @@ from shelters.models import Shelter
 from shelters.selectors import shelter_states
 
 
-def city_snapshot(user, key) -> dict:
+def city_snapshot(key) -> dict:
+    """The same for everyone who may watch the city (no names, nothing cut per user): shared."""
     return {"shelters": shelter_states(shelters=Shelter.objects.all()), "replay": replay_state()}
 
 
-def shelter_snapshot(user, shelter_id: int) -> dict:
-    return {
-        "shelters": shelter_states(shelter_ids=[shelter_id]),
-        "support_list": people.support_list(user=user, shelter_id=shelter_id, purpose="socket.shelter_snapshot"),
-    }
+def shelter_figures(shelter_id: int) -> dict:
+    """A shelter's figures, the same for everyone who may watch it: shared."""
+    return {"shelters": shelter_states(shelter_ids=[shelter_id])}
+
+
+def shelter_support_list(user, shelter_id: int) -> dict:
+    """The names needing support, for those who may see them (None for the others): per user."""
+    return {"support_list": people.support_list(user=user, shelter_id=shelter_id, purpose="socket.shelter_snapshot")}
 
 
 streams.register_stream(
@@ -31,7 +35,7 @@ streams.register_stream(
     route="ws/city/",
     stream_name=lambda key: broadcast.CITY_STREAM,
     can_join=lambda user, key: policy.can_watch_city(user),
-    snapshot=city_snapshot,
+    shared_snapshot=city_snapshot,
 )
 streams.register_stream(
     "shelter",
@@ -40,7 +44,8 @@ streams.register_stream(
     stream_name=broadcast.shelter_stream,
     can_join=policy.can_watch_shelter,
     shows_names=policy.may_see_names_at,
-    snapshot=shelter_snapshot,
+    shared_snapshot=shelter_figures,
+    snapshot=shelter_support_list,
 )
 streams.add_named_list(
     "shelter",

@@ -10,7 +10,8 @@ from surveys.events import FOLLOW_UPS_CHANGED
 from surveys.suppression import suppress
 
 
-def city_part(user, key) -> dict:
+def city_part(key) -> dict:
+    """Suppressed for everyone alike, so the same for every user: a shared part."""
     return {"surveys": selectors.city_survey_summary()}
 
 
@@ -27,7 +28,7 @@ def shelter_part(user, shelter_id: int) -> dict:
     }
 
 
-streams.add_snapshot_part("city", city_part)
+streams.add_shared_snapshot_part("city", city_part)
 streams.add_snapshot_part("shelter", shelter_part)
 streams.add_named_list(
     "shelter",

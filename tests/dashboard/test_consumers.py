@@ -174,8 +174,10 @@ def test_a_refused_check_in_sends_nothing_and_the_next_one_is_still_sent(hq, she
 
 
 def test_asking_for_a_resync_brings_a_fresh_snapshot(hq, shelter_a):
+    person = EvacueeFactory()
+
     def capacity_changed_behind_the_streams_back():
-        # No service, so no event: only a snapshot read afresh from the database can show it.
+        # No service, so no event of its own: only a snapshot read afresh from the database shows it.
         type(shelter_a).objects.filter(pk=shelter_a.pk).update(capacity=77)
 
     def capacity(snapshot):
@@ -185,13 +187,17 @@ def test_asking_for_a_resync_brings_a_fresh_snapshot(hq, shelter_a):
         communicator, _, _ = await connect("/ws/city/", hq)
         first = await receive(communicator)
         await database_sync_to_async(capacity_changed_behind_the_streams_back)()
+        # The stream moves on (a check-in elsewhere), as it does when a client sees a gap and asks.
+        await database_sync_to_async(services.stay_check_in)(shelter_id=shelter_a.pk, evacuee_ids=[person.pk], actor=hq)
+        event = await receive(communicator)
         await communicator.send_to(text_data=json.dumps({"action": "resync"}))
         second = await receive(communicator)
         await communicator.disconnect()
-        return first, second
+        return first, event, second
 
-    first, second = run(body)
+    first, event, second = run(body)
     assert first["type"] == second["type"] == "snapshot"
+    assert second["seq"] == event["seq"] == first["seq"] + 1
     assert (capacity(first), capacity(second)) == (10, 77)
 
 

@@ -9,7 +9,7 @@ a person, so nothing here is logged; suppression of small cells is the caller's 
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, DateTimeField, F, Func, IntegerField, Q, Sum, Value
 
 from consent.models import people_of_subjects
 from shelters.models import Stay, StayMode, SupportNeed
@@ -58,10 +58,37 @@ def open_follow_up_counts(*, shelter_ids: Iterable[int]) -> dict[int, int]:
     return {row["shelter_id"]: row["count"] for row in rows}
 
 
+class _BucketIndex(Func):
+    """Which bucket of `seconds` counted from `origin` a moment falls in: floor((moment - origin) / seconds),
+    computed in the database so that only one row per bucket comes back, never one per stay."""
+
+    output_field = IntegerField()
+
+    def __init__(self, moment: str, *, origin: datetime, seconds: int):
+        super().__init__(F(moment), Value(origin, output_field=DateTimeField()))
+        self.seconds = seconds
+
+    def as_sql(self, compiler, connection, **extra):
+        moment, origin = self.get_source_expressions()
+        moment_sql, moment_params = compiler.compile(moment)
+        origin_sql, origin_params = compiler.compile(origin)
+        if connection.vendor == "postgresql":
+            # EXTRACT(EPOCH FROM interval) is numeric (exact) since PostgreSQL 14.
+            sql = f"FLOOR(EXTRACT(EPOCH FROM ({moment_sql} - {origin_sql})) / %s)::integer"
+            return sql, (*moment_params, *origin_params, self.seconds)
+        # SQLite keeps times to the millisecond in julianday(): rounded to whole milliseconds first.
+        sql = f"(CAST(ROUND((julianday({moment_sql}) - julianday({origin_sql})) * 86400000) AS INTEGER) / %s)"
+        return sql, (*moment_params, *origin_params, self.seconds * 1000)
+
+
 def stays_inside_between(
-    *, shelter_ids: list[int] | None, since: datetime, now: datetime
-) -> tuple[int, list[datetime], list[datetime]]:
-    """(people inside at `since`, arrival times, departure times) of stays inside the shelters."""
+    *, shelter_ids: list[int] | None, since: datetime, now: datetime, bucket_seconds: int
+) -> tuple[int, dict[int, int], dict[int, int]]:
+    """(people inside at `since`, arrivals per bucket, departures per bucket) of stays inside the
+    shelters, the buckets `bucket_seconds` long counted from `since` (bucket 0 starts at `since`).
+
+    Counted in SQL: at city scale there are hundreds of thousands of stays in two days, and reading
+    their times into Python took seconds (docs/performance.md, "City scale")."""
     stays = Stay.objects.filter(mode=StayMode.INSIDE)
     if shelter_ids is not None:
         stays = stays.filter(shelter_id__in=shelter_ids)
@@ -70,13 +97,19 @@ def stays_inside_between(
         .filter(Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=since))
         .count()
     )
-    arrivals = list(
-        stays.filter(checked_in_at__gte=since, checked_in_at__lte=now).values_list("checked_in_at", flat=True)
-    )
-    departures = list(
-        stays.filter(checked_out_at__gte=since, checked_out_at__lte=now).values_list("checked_out_at", flat=True)
-    )
-    return start, arrivals, departures
+
+    def per_bucket(moment: str) -> dict[int, int]:
+        rows = (
+            stays.filter(**{f"{moment}__gte": since, f"{moment}__lte": now})
+            .annotate(bucket=_BucketIndex(moment, origin=since, seconds=bucket_seconds))
+            .order_by()
+            .values("bucket")
+            .annotate(people=Count("*"))
+            .values_list("bucket", "people")
+        )
+        return dict(rows)
+
+    return start, per_bucket("checked_in_at"), per_bucket("checked_out_at")
 
 
 def response_figures(*, start: datetime, end: datetime) -> dict:

@@ -53,18 +53,17 @@ def _bucket_size(span: timedelta) -> timedelta:
 
 
 def occupancy_history(*, shelter_ids: list[int] | None = None, hours: int = 48, now: datetime | None = None) -> Series:
-    """People inside over time, with arrivals and departures per bucket, rebuilt from the stays."""
+    """People inside over time, with arrivals and departures per bucket, rebuilt from the stays
+    (counted per bucket in the database: access.figures.stays_inside_between)."""
     now = now or timezone.now()
     since = now - timedelta(hours=hours)
-    start, arrivals, departures = figures.stays_inside_between(shelter_ids=shelter_ids, since=since, now=now)
     bucket = _bucket_size(now - since)
     count = int((now - since) / bucket) + 1
-    arrived = [0] * count
-    left = [0] * count
-    for moment in arrivals:
-        arrived[int((moment - since) / bucket)] += 1
-    for moment in departures:
-        left[int((moment - since) / bucket)] += 1
+    start, arrivals, departures = figures.stays_inside_between(
+        shelter_ids=shelter_ids, since=since, now=now, bucket_seconds=int(bucket.total_seconds())
+    )
+    arrived = [arrivals.get(index, 0) for index in range(count)]
+    left = [departures.get(index, 0) for index in range(count)]
     occupancy, level = [], start
     for index in range(count):
         level += arrived[index] - left[index]

@@ -441,6 +441,18 @@ def stays_watermark(conn: psycopg.Connection) -> int:
     return conn.execute("SELECT coalesce(max(id), 0) FROM shelters_stay").fetchone()[0]
 
 
+def drained(conn: psycopg.Connection, *, quiet: float = 2.0, limit: float = 120.0) -> None:
+    """Wait until the server has finished what it still had queued: requests the open loop gave up
+    on are still answered, and their stays committed, after the client stopped waiting. Checking
+    out before that would leave open stays behind (and the next part's people already inside)."""
+    last, since, deadline = stays_watermark(conn), time.monotonic(), time.monotonic() + limit
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = stays_watermark(conn)
+        if now != last:
+            last, since = now, time.monotonic()
+
+
 def support_columns(conn: psycopg.Connection) -> set[str]:
     rows = conn.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'shelters_shelter' "
@@ -978,6 +990,8 @@ def run_scenario(
         vacuum_analyze(args.database_url)
         watermark = stays_watermark(monitor)
         run()
+        if part.unanswered_people or any(not key.isdigit() for key in part.errors):
+            drained(monitor)
         part.problems = check_and_reset(
             monitor,
             watermark=watermark,
@@ -1244,6 +1258,7 @@ def main() -> int:
         env.pop(name, None)
     city = City()
     scenarios: list[Scenario] = []
+    loads: list[dict] = []
     server = Server(env, work_dir)
     # Autocommit: an open transaction here would keep VACUUM from removing the rounds' dead rows.
     monitor = psycopg.connect(args.database_url, autocommit=True)
@@ -1253,7 +1268,9 @@ def main() -> int:
             seconds = load_population(city, population=population, fills=args.fills, desks=args.desks, fresh=args.fresh)
             count = monitor.execute("SELECT count(*) FROM shelters_evacuee").fetchone()[0]
             shelters = monitor.execute("SELECT count(*) FROM shelters_shelter").fetchone()[0]
-            monitor.commit()
+            loads.append(
+                {"open_stays": city.open_stays, "shelters": shelters, "people": count, "seconds": round(seconds)}
+            )
             log(
                 f"loaded: {city.open_stays:,} people staying in {shelters:,} shelters, {count:,} people in the "
                 f"database ({seconds:.0f} s, counters recounted, VACUUM ANALYZE)"
@@ -1285,6 +1302,7 @@ def main() -> int:
         },
         "args": vars(args),
         "server_tree": server_tree,
+        "loads": loads,
         "scenarios": [
             {
                 "population": s.population,

@@ -86,19 +86,26 @@ def _send(shelter_ids: set[int]) -> None:
     committed_at = time.time() * 1000
     from shelters.selectors import shelter_states  # selectors import models; keep this module light
 
-    states = shelter_states(shelter_ids=shelter_ids)
-    streams = [broadcast.CITY_STREAM, *(broadcast.shelter_stream(state["id"]) for state in states)]
-    # One city event for the whole transaction; each shelter stream gets its own shelter.
-    broadcast.send(
-        event_type=SHELTER_UPDATED, streams=streams[:1], data={"shelters": states}, committed_at=committed_at
+    publish_states(shelter_states(shelter_ids=shelter_ids), committed_at=committed_at)
+
+
+def publish_states(states: list[ShelterState], *, committed_at: float) -> None:
+    """Send the committed states of the shelters a transaction changed: one city event with all of
+    them, and each shelter's own stream its shelter. One Redis round trip for all (broadcast.send_many).
+
+    Apart from how the states are had, so that a service that already holds them (built from what
+    its transaction wrote) calls this after commit without reading the shelters again.
+    """
+    broadcast.send_many(
+        [
+            broadcast.Event(SHELTER_UPDATED, [broadcast.CITY_STREAM], {"shelters": states}),
+            *(
+                broadcast.Event(SHELTER_UPDATED, [broadcast.shelter_stream(state["id"])], {"shelters": [state]})
+                for state in states
+            ),
+        ],
+        committed_at=committed_at,
     )
-    for state in states:
-        broadcast.send(
-            event_type=SHELTER_UPDATED,
-            streams=[broadcast.shelter_stream(state["id"])],
-            data={"shelters": [state]},
-            committed_at=committed_at,
-        )
 
 
 def replay_state() -> ReplayState | None:

@@ -171,7 +171,16 @@ def server_role(proc: Proc) -> str:
         return "sandbox"
     if proc.comm == "redis-server":
         return "redis"
-    return "server"
+    # The server, by part: what make run puts in front (a proxy), the HTTP servers, the launcher.
+    if proc.comm == "caddy":
+        return "server:proxy"
+    if "daphne" in proc.cmd:
+        return "server:daphne"
+    if "gunicorn" in proc.cmd or "granian" in proc.cmd or "uvicorn" in proc.cmd:
+        return "server:wsgi"
+    if "config.launcher" in proc.cmd:
+        return "server:launcher"
+    return "server:other"
 
 
 def postgres_role(table: dict[int, Proc], pid: int, database: str, ours: set[int]) -> str:
@@ -236,9 +245,26 @@ class CpuMeter:
             total += after.reaped.get(role, 0) - before.reaped.get(role, 0)
             used[role] = total / CLOCK_TICKS
         used["pg_all"] = used.get("pg", 0.0) + used.get("pg_other", 0.0)
+        used["server"] = sum(v for role, v in used.items() if role.startswith("server:"))
         used["client"] = after.client - before.client
         used["wall"] = after.at - before.at
         return used
+
+
+def quiet(meter: CpuMeter, *, limit: float = 60.0) -> float:
+    """Wait until the launcher's processes have finished starting up (under 10% of a core over a
+    second), so no round pays for Celery's or the sandbox's start; returns the seconds waited."""
+    started = time.perf_counter()
+    before = meter.snapshot()
+    while time.perf_counter() - started < limit:
+        time.sleep(1.0)
+        after = meter.snapshot()
+        used = CpuMeter.seconds(before, after)
+        busy = sum(v for role, v in used.items() if role.startswith("server:") or role in ("celery", "sandbox"))
+        if busy < 0.1 * used["wall"]:
+            break
+        before = after
+    return time.perf_counter() - started
 
 
 # --- Database: schema-driven bulk SQL ------------------------------------------------------------
@@ -1024,7 +1050,9 @@ def run_scenario(
             f"  {label}: {part.name}: {part.rate:.0f} people/s, p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms; "
             f"CPU ms/person server {cpu.get('server', 0):.2f}, pg {cpu.get('pg', 0):.2f} "
             f"(all postgres {cpu.get('pg_all', 0):.2f}), celery {cpu.get('celery', 0):.2f}, "
-            f"client {cpu.get('client', 0):.2f}; errors {dict(part.errors) or '-'}"
+            f"client {cpu.get('client', 0):.2f}; server by part "
+            + ", ".join(f"{k.split(':')[1]} {v:.2f}" for k, v in sorted(cpu.items()) if k.startswith("server:"))
+            + f"; errors {dict(part.errors) or '-'}"
             + (f"; PROBLEMS {part.problems[:3]}" if part.problems else "")
         )
 
@@ -1077,6 +1105,10 @@ def figures(scenario: Scenario, kind: str) -> dict:
         "p50": median([1000 * percentile(p.latencies, 0.5) for p in parts]),
         "p99": median([1000 * percentile(p.latencies, 0.99) for p in parts]),
         "rates": [round(p.rate) for p in parts],
+        "server_parts": {
+            role.split(":")[1]: median([p.per_item(role) for p in parts])
+            for role in sorted({r for p in parts for r in p.cpu if r.startswith("server:")})
+        },
         "errors": sum((p.errors for p in parts), Counter()),
         "unanswered": sum(p.unanswered_people for p in parts),
     }
@@ -1127,6 +1159,11 @@ def print_summary(result: dict, scenarios: list[Scenario], batch_size: int, rate
         )
     print(f"| reference: the raw 3-statement write, one connection | {raw['rate']:,.0f} | – | {raw['pg']:.2f} ms |")
     print()
+    print(
+        "server CPU per single check-in by process: "
+        + ", ".join(f"{name} {ms:.2f} ms" for name, ms in single["server_parts"].items())
+        + f"; Celery worker and beat (not in the server column) {single['celery']:.2f} ms"
+    )
     print(
         f"ratio endpoint / raw write: rate {single['rate'] / raw['rate']:.3f}, "
         f"PostgreSQL CPU {single['pg'] / raw['pg']:.1f}×"
@@ -1297,6 +1334,8 @@ def main() -> int:
                 server.start(city.token)
                 log(f"server up at {server.base}: {', '.join(f'{k} ×{len(v)}' for k, v in server.tree().items())}")
                 meter = CpuMeter(launcher_pid=server.process.pid, database=database)
+                settled = quiet(meter)
+                log(f"server idle after {settled:.0f} s (Celery and the sandbox started up outside the rounds)")
             for fill in args.fills:
                 scenario = Scenario(population, fill, count)
                 scenarios.append(scenario)

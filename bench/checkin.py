@@ -1011,9 +1011,14 @@ class Scenario:
     fill: int
     people_in_database: int = 0
     parts: list[Part] = field(default_factory=list)
+    profile: dict = field(default_factory=dict)
 
     def of(self, kind: str) -> list[Part]:
         return [p for p in self.parts if p.kind == kind]
+
+
+def scenario_index(scenario: Scenario, args) -> int:
+    return args.populations.index(scenario.population) * len(args.fills) + args.fills.index(scenario.fill)
 
 
 def run_scenario(
@@ -1068,7 +1073,16 @@ def run_scenario(
                 )  # fmt: skip
                 await client.close()
 
+            profiles = []
+            if args.profile and number == 1 and kind.people == 1 and not scenario_index(scenario, args):
+                pids = [p for role, members in server.tree().items() if role in ("server:wsgi", "server:daphne")
+                        for p in (int(m.split()[0]) for m in members)]  # fmt: skip
+                profiles = start_profiles(args.profile, pids, args.warmup + args.duration, RESULTS_DIR)
             measure(part, lambda go=go: asyncio.run(go()))
+            for process, _ in profiles:
+                process.wait(timeout=60)
+            if profiles:
+                scenario.profile = summarize_profile([output for _, output in profiles])
         part = Part(f"round {number}, raw write", "raw")
         measure(
             part,
@@ -1088,6 +1102,85 @@ def run_scenario(
         await client.close()
 
     measure(part, lambda: asyncio.run(go_open()))
+
+
+# --- Profile of the server in one round (--profile) ----------------------------------------------
+
+# py-spy names frames "function (package/module.py:line)". Self time is charged to the innermost
+# frame that belongs to one of these groups, checked in order.
+SELF_TIME_GROUPS = [
+    ("psycopg (driver)", ("(psycopg/",)),
+    ("json", ("(json/",)),
+    ("logging", ("(logging/",)),
+    ("channels, redis (events)", ("(channels/", "(channels_redis/", "(redis/", "(msgpack/")),
+    ("asgiref (sync/async hops)", ("(asgiref/",)),
+    ("threads (start, join, locks)", ("(threading.py", "(concurrent/futures/")),
+    (
+        "HTTP server (daphne, twisted, asyncio, gunicorn)",
+        ("(daphne/", "(twisted/", "(asyncio/", "(selectors.py", "(gunicorn/"),
+    ),
+    ("Django ORM and SQL compiler", ("(django/db/",)),
+    ("DRF", ("(rest_framework/", "(django_filters/")),
+    ("Django request, middleware, i18n", ("(django/", "(whitenoise/")),
+    ("application code", ("(shelters/", "(dashboard/", "(config/")),
+]
+# Inclusive time of the parts of a request: (name, function, module) matched anywhere in the stack.
+INCLUSIVE_PARTS = [
+    ("check-in view", "CheckInViewSet.create", "shelters/api.py"),
+    ("batch view", "BatchView.post", "shelters/api_batch.py"),
+    ("stay_check_in service", "stay_check_in", "shelters/"),
+    ("after-commit events", "BaseDatabaseWrapper.run_and_clear_commit_hooks", "django/db/backends/base/base.py"),
+    ("DB connect", "BaseDatabaseWrapper.connect", "django/db/backends/base/base.py"),
+    ("SQL execute (driver)", "Cursor.execute", "psycopg/"),
+    ("token authentication", "TokenAuthentication.authenticate", "rest_framework/authentication.py"),
+    ("response serializer", "ListSerializer.data", "rest_framework/serializers.py"),
+    ("new thread per request", "Thread.start", "threading.py"),
+    ("daphne access log", "", "daphne/access.py"),
+]
+
+
+def start_profiles(spy: str, pids: list[int], seconds: float, out_dir: Path) -> list[tuple[subprocess.Popen, Path]]:
+    runs = []
+    for pid in pids:
+        output = out_dir / f"http-{pid}.txt"
+        command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "250"]
+        # --gil: only samples holding the GIL, i.e. Python burning CPU, not threads waiting on I/O.
+        command += ["--gil", "--nonblocking", "--subprocesses", "--format", "raw", "--output", str(output)]
+        runs.append((subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), output))
+    return runs
+
+
+def summarize_profile(files: list[Path]) -> dict:
+    samples = 0
+    self_time: Counter = Counter()
+    inclusive: Counter = Counter()
+    for path in files:
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            n = int(count)
+            frames = stack.split(";")
+            samples += n
+            for frame in reversed(frames):
+                group = next((g for g, needles in SELF_TIME_GROUPS if any(x in frame for x in needles)), None)
+                if group:
+                    self_time[group] += n
+                    break
+            else:
+                self_time["other (stdlib)"] += n
+            for name, function, filename in INCLUSIVE_PARTS:
+                if any(f.startswith(function) and f"({filename}" in f for f in frames):
+                    inclusive[name] += n
+    if not samples:
+        return {}
+    return {
+        "samples": samples,
+        "self_time_percent": {k: round(100 * v / samples, 1) for k, v in self_time.most_common()},
+        "inclusive_percent": {name: round(100 * inclusive[name] / samples, 1) for name, _, _ in INCLUSIVE_PARTS},
+    }
 
 
 # --- Summary ---------------------------------------------------------------------------------------
@@ -1219,6 +1312,11 @@ def print_summary(result: dict, scenarios: list[Scenario], batch_size: int, rate
         f"batches ≥ {t['batch_people']:,.0f} people/s: {worst['batch']:,.0f} "
         f"{verdict(worst['batch'] >= t['batch_people'])}"
     )
+    if first.profile:
+        profile = first.profile
+        print(f"py-spy of the HTTP servers in round 1 ({profile['samples']} samples holding the GIL), self time:")
+        print("   " + ", ".join(f"{k} {v}%" for k, v in profile["self_time_percent"].items()))
+        print("   inclusive: " + ", ".join(f"{k} {v}%" for k, v in profile["inclusive_percent"].items()))
     errors = Counter()
     for scenario in scenarios:
         for part in scenario.parts:
@@ -1261,6 +1359,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--open-duration", type=float, default=15.0)
     parser.add_argument("--raw-seconds", type=float, default=3.0)
     parser.add_argument("--fresh", type=int, default=60_000, help="people staying nowhere, for the desks")
+    parser.add_argument(
+        "--profile",
+        metavar="PY_SPY",
+        help="py-spy (its path) samples the HTTP server processes in the first scenario's first round of "
+        "single check-ins; it costs them some CPU, so profile in a run of its own",
+    )
     args = parser.parse_args()
     if args.quick:
         args.populations, args.fills, args.rounds = "10000", "50", 1
@@ -1366,6 +1470,7 @@ def main() -> int:
                 "fill": s.fill,
                 "people_in_database": s.people_in_database,
                 "parts": [p.summary() for p in s.parts],
+                "profile": s.profile,
             }
             for s in scenarios
         ],

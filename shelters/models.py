@@ -426,3 +426,23 @@ class ReplayRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StayChangeKey(models.Model):
+    """A check-out or transfer done once for its idempotency key, so that a retry (the batch
+    endpoint, shelters/api_batch.py) answers what was done instead of doing it again or failing as
+    "already checked out". Check-ins keep their key on CheckIn. The unique key is what makes two
+    concurrent retries wait for each other: the second insert blocks until the first commits.
+    """
+
+    class Kind(models.TextChoices):
+        CHECK_OUT = "check_out"
+        TRANSFER = "transfer"
+
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The stay checked out or transferred; a transfer's stay at its new shelter. Removing stays
+    # (sample or replay data) removes their keys: a key without its stay answers nothing.
+    stay = models.ForeignKey(Stay, on_delete=models.CASCADE, related_name="+")
+    new_stay = models.ForeignKey(Stay, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField()

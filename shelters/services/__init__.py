@@ -10,6 +10,7 @@ from shelters.services.city_os import (
 )
 from shelters.services.disasters import disaster_close, disaster_declare
 from shelters.services.registry import ImportSummary, shelter_create, shelter_registry_import, shelter_update
+from shelters.services.stay_keys import StayChangeResult, stay_check_out_once, stay_transfer_once
 from shelters.services.stays import (
     STATUS_TRANSITIONS,
     CheckInResult,
@@ -36,6 +37,7 @@ __all__ = [
     "ImportSummary",
     "PersonData",
     "ScanOutcome",
+    "StayChangeResult",
     "automatic_full_apply",
     "city_os_check_in",
     "city_os_person_upsert",
@@ -56,7 +58,9 @@ __all__ = [
     "shelters_lock",
     "stay_check_in",
     "stay_check_out",
+    "stay_check_out_once",
     "stay_transfer",
+    "stay_transfer_once",
     "support_category_save",
     "user_create",
     "user_password_set",

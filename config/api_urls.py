@@ -7,7 +7,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from shelters import api as shelters_api
-from shelters import hq_api
+from shelters import api_batch, hq_api
 from supply import api as supply_api
 
 router = DefaultRouter()
@@ -21,6 +21,7 @@ router.register("supply/requests", supply_api.RequestViewSet, basename="supply-r
 router.register("supply/tasks", supply_api.TaskViewSet, basename="supply-task")
 
 urlpatterns = [
+    path("batch/", api_batch.BatchView.as_view(), name="batch-apply"),
     path("cityos/shelters/", shelters_api.CityOSShelterList.as_view(), name="cityos-shelter-list"),
     path("supply/stock/adjust/", supply_api.StockAdjustView.as_view(), name="supply-stock-adjust"),
     path("supply/board/", supply_api.SupplyBoardView.as_view(), name="supply-board-data"),

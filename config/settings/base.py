@@ -370,6 +370,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.openapi.document_errors",
     ],
+    # A check-out's destinations, taken by /api/stays/<id>/check-out/ and /api/batch/: one name.
+    "ENUM_NAME_OVERRIDES": {"CheckOutDestinationEnum": "shelters.batch_serializers.CHECK_OUT_DESTINATIONS"},
 }
 
 # Content-Security-Policy (django-csp): scripts only from this site, no inline script or handler

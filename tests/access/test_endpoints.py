@@ -140,6 +140,21 @@ PROBES = {
         lambda w, a, b: "/api/check-ins/",
         lambda w, a, b: {"shelter": a.pk, "evacuees": [w.nowhere.pk], "lookup": w.nowhere.walk_in_id},
     ),
+    "batch-apply": (
+        "post",
+        lambda w, a, b: "/api/batch/",
+        lambda w, a, b: {
+            "items": [
+                {
+                    "action": "check_in",
+                    "idempotency_key": "probe",
+                    "shelter": a.pk,
+                    "evacuees": [w.nowhere.pk],
+                    "lookup": w.nowhere.walk_in_id,
+                }
+            ]
+        },
+    ),
     "supply-request-list": ("get", lambda w, a, b: "/api/supply/requests/", None),
     "supply-request-detail": ("get", lambda w, a, b: f"/api/supply/requests/{w.request.pk}/", None),
     "supply-request-cancel": ("post", lambda w, a, b: f"/api/supply/requests/{w.request.pk}/cancel/", None),
@@ -152,7 +167,7 @@ PROBES = {
     ),
     "residents:corrections": ("get", lambda w, a, b: reverse("residents:corrections"), None),
 }
-CHECK_INS = {"shelters:desk_check_in", "check-in-list"}  # the person read is the one checked in
+CHECK_INS = {"shelters:desk_check_in", "check-in-list", "batch-apply"}  # the person read is the one checked in
 # Who makes the permitted read, where it is not the manager of shelter A.
 READERS = {"residents:corrections": "hq", "shelters:legal_hold": "hq"}
 

@@ -87,9 +87,9 @@ class _Batch:
             self.operated.add(shelter_id)
 
     def answer(self, index: int, item: dict) -> dict:
-        answer = {"index": index, "action": item["action"], "idempotency_key": item["idempotency_key"]}
+        answer = {"index": index, "type": item["type"], "idempotency_key": item["idempotency_key"]}
         try:
-            status, replayed, result = KINDS[item["action"]](self, item)
+            status, replayed, result = KINDS[item["type"]](self, item)
         except OperationalError as error:
             if database_busy(error) is None:
                 raise

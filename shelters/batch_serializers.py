@@ -29,7 +29,7 @@ class _Item(serializers.Serializer):
 
 
 class CheckInItem(_Item):
-    action = serializers.ChoiceField(choices=[CHECK_IN])
+    type = serializers.ChoiceField(choices=[CHECK_IN])
     shelter = limits.id_field()
     evacuees = serializers.ListField(child=limits.id_field(), required=False, default=list, max_length=MAX_MEMBERS)
     household = limits.id_field(required=False, allow_null=True, default=None)
@@ -44,7 +44,7 @@ class CheckInItem(_Item):
 
 
 class WalkInItem(_Item):
-    action = serializers.ChoiceField(choices=[WALK_IN])
+    type = serializers.ChoiceField(choices=[WALK_IN])
     shelter = limits.id_field()
     mode = serializers.ChoiceField(choices=StayMode.choices, required=False, default=StayMode.INSIDE)
     members = PersonInput(many=True, allow_empty=False, max_length=MAX_MEMBERS)
@@ -63,13 +63,13 @@ class WalkInItem(_Item):
 
 
 class CheckOutItem(_Item):
-    action = serializers.ChoiceField(choices=[CHECK_OUT])
+    type = serializers.ChoiceField(choices=[CHECK_OUT])
     stay = limits.id_field()
     destination = serializers.ChoiceField(choices=CHECK_OUT_DESTINATIONS)
 
 
 class TransferItem(_Item):
-    action = serializers.ChoiceField(choices=[TRANSFER])
+    type = serializers.ChoiceField(choices=[TRANSFER])
     stay = limits.id_field()
     to_shelter = limits.id_field()
     mode = serializers.ChoiceField(choices=StayMode.choices, required=False, allow_null=True, default=None)
@@ -87,11 +87,11 @@ ITEM_SERIALIZERS: dict[str, type[_Item]] = {
     PolymorphicProxySerializer(
         component_name="BatchItem",
         serializers=ITEM_SERIALIZERS,
-        resource_type_field_name="action",
+        resource_type_field_name="type",
     )
 )
 class BatchItemField(serializers.Field):
-    """One item, validated by the serializer its `action` names; errors keep its fields' names."""
+    """One item, validated by the serializer its `type` names; errors keep its fields' names."""
 
     default_error_messages = {"invalid": serializers.Serializer.default_error_messages["invalid"]}
 
@@ -99,12 +99,12 @@ class BatchItemField(serializers.Field):
         if not isinstance(data, dict):
             self.fail("invalid", datatype=type(data).__name__)
         try:
-            action = serializers.ChoiceField(choices=list(ITEM_SERIALIZERS)).run_validation(
-                data.get("action", serializers.empty)
+            kind = serializers.ChoiceField(choices=list(ITEM_SERIALIZERS)).run_validation(
+                data.get("type", serializers.empty)
             )
         except serializers.ValidationError as error:
-            raise serializers.ValidationError({"action": error.detail}) from None
-        item = ITEM_SERIALIZERS[action](data=data)
+            raise serializers.ValidationError({"type": error.detail}) from None
+        item = ITEM_SERIALIZERS[kind](data=data)
         if not item.is_valid():
             raise serializers.ValidationError(item.errors)
         return dict(item.validated_data)
@@ -156,7 +156,7 @@ class BatchItemError(serializers.Serializer):
 
 class BatchItemAnswer(serializers.Serializer):
     index = serializers.IntegerField()
-    action = serializers.ChoiceField(choices=list(ITEM_SERIALIZERS))
+    type = serializers.ChoiceField(choices=list(ITEM_SERIALIZERS))
     idempotency_key = serializers.CharField()
     status = serializers.IntegerField()  # what the single endpoint would have answered
     replayed = serializers.BooleanField()

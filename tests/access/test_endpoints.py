@@ -100,7 +100,7 @@ PROBES = {
     "shelters:legal_hold": (
         "post",
         lambda w, a, b: reverse("shelters:legal_hold", args=[w.resident.pk]),
-        lambda w, a, b: {"action": "set", "reason": "probe"},
+        lambda w, a, b: {"type": "set", "reason": "probe"},
     ),
     "surveys:slip": ("get", lambda w, a, b: reverse("surveys:slip", args=[w.resident.pk]), None),
     "surveys:proxy": ("get", lambda w, a, b: reverse("surveys:proxy", args=[a.pk]), None),
@@ -146,7 +146,7 @@ PROBES = {
         lambda w, a, b: {
             "items": [
                 {
-                    "action": "check_in",
+                    "type": "check_in",
                     "idempotency_key": "probe",
                     "shelter": a.pk,
                     "evacuees": [w.nowhere.pk],

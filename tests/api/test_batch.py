@@ -26,7 +26,7 @@ def post(client, *items):
 
 def check_in(key, shelter, *people, **extra):
     return {
-        "action": "check_in",
+        "type": "check_in",
         "idempotency_key": key,
         "shelter": shelter.pk,
         "evacuees": [p.pk for p in people],
@@ -35,15 +35,15 @@ def check_in(key, shelter, *people, **extra):
 
 def walk_in(key, shelter, *names, **extra):
     members = [{"name": name, "birth_date": "1980-04-01"} for name in names]
-    return {"action": "walk_in", "idempotency_key": key, "shelter": shelter.pk, "members": members} | extra
+    return {"type": "walk_in", "idempotency_key": key, "shelter": shelter.pk, "members": members} | extra
 
 
 def check_out(key, stay, destination="home"):
-    return {"action": "check_out", "idempotency_key": key, "stay": stay.pk, "destination": destination}
+    return {"type": "check_out", "idempotency_key": key, "stay": stay.pk, "destination": destination}
 
 
 def transfer(key, stay, to_shelter, **extra):
-    return {"action": "transfer", "idempotency_key": key, "stay": stay.pk, "to_shelter": to_shelter.pk} | extra
+    return {"type": "transfer", "idempotency_key": key, "stay": stay.pk, "to_shelter": to_shelter.pk} | extra
 
 
 def staying(shelter, actor, count=1):
@@ -82,7 +82,7 @@ def test_it_applies_every_kind_of_item_in_order_and_answers_each(api_as, hq, she
 
     assert response.status_code == 200
     items = response.json()["items"]
-    assert [(i["index"], i["action"], i["status"], i["replayed"], i["error"]) for i in items] == [
+    assert [(i["index"], i["type"], i["status"], i["replayed"], i["error"]) for i in items] == [
         (0, "check_in", 201, False, None),
         (1, "check_in", 201, False, None),
         (2, "walk_in", 201, False, None),
@@ -217,30 +217,30 @@ def test_a_retried_check_in_is_answered_from_the_single_endpoints_key_too(api_as
         ([], "items"),
         ("not a list", "items"),
         (["not an object"], "items[0]"),
-        ([{"action": "dance", "idempotency_key": "k"}], "items[0].action"),
-        ([{"idempotency_key": "k"}], "items[0].action"),
-        ([{"action": ["check_in"], "idempotency_key": "k"}], "items[0].action"),
-        ([{"action": "check_in", "shelter": 1, "evacuees": [1]}], "items[0].idempotency_key"),
+        ([{"type": "dance", "idempotency_key": "k"}], "items[0].type"),
+        ([{"idempotency_key": "k"}], "items[0].type"),
+        ([{"type": ["check_in"], "idempotency_key": "k"}], "items[0].type"),
+        ([{"type": "check_in", "shelter": 1, "evacuees": [1]}], "items[0].idempotency_key"),
         (
-            [{"action": "check_in", "idempotency_key": "k" * 65, "shelter": 1, "evacuees": [1]}],
+            [{"type": "check_in", "idempotency_key": "k" * 65, "shelter": 1, "evacuees": [1]}],
             "items[0].idempotency_key",
         ),
-        ([{"action": "check_in", "idempotency_key": "k", "shelter": 2**63, "evacuees": [1]}], "items[0].shelter"),
-        ([{"action": "check_in", "idempotency_key": "k", "shelter": 1}], "items[0].evacuees"),
-        ([{"action": "check_in", "idempotency_key": "k", "shelter": 1, "evacuees": [0]}], "items[0].evacuees[0]"),
-        ([{"action": "check_in", "idempotency_key": "k", "shelter": 1, "evacuees": [1] * 101}], "items[0].evacuees"),
+        ([{"type": "check_in", "idempotency_key": "k", "shelter": 2**63, "evacuees": [1]}], "items[0].shelter"),
+        ([{"type": "check_in", "idempotency_key": "k", "shelter": 1}], "items[0].evacuees"),
+        ([{"type": "check_in", "idempotency_key": "k", "shelter": 1, "evacuees": [0]}], "items[0].evacuees[0]"),
+        ([{"type": "check_in", "idempotency_key": "k", "shelter": 1, "evacuees": [1] * 101}], "items[0].evacuees"),
         (
-            [{"action": "walk_in", "idempotency_key": "k", "shelter": 1, "members": []}],
+            [{"type": "walk_in", "idempotency_key": "k", "shelter": 1, "members": []}],
             "items[0].members.non_field_errors",
         ),
         (
-            [{"action": "walk_in", "idempotency_key": "k", "shelter": 1, "members": [{"name": "x" * 101}]}],
+            [{"type": "walk_in", "idempotency_key": "k", "shelter": 1, "members": [{"name": "x" * 101}]}],
             "items[0].members[0].name",
         ),
         (
             [
                 {
-                    "action": "walk_in",
+                    "type": "walk_in",
                     "idempotency_key": "k",
                     "shelter": 1,
                     "members": [{"name": "x"}],
@@ -250,10 +250,10 @@ def test_a_retried_check_in_is_answered_from_the_single_endpoints_key_too(api_as
             "items[0].consent_answers",
         ),
         (
-            [{"action": "check_out", "idempotency_key": "k", "stay": 1, "destination": "other_shelter"}],
+            [{"type": "check_out", "idempotency_key": "k", "stay": 1, "destination": "other_shelter"}],
             "items[0].destination",
         ),
-        ([{"action": "transfer", "idempotency_key": "k", "stay": 1}], "items[0].to_shelter"),
+        ([{"type": "transfer", "idempotency_key": "k", "stay": 1}], "items[0].to_shelter"),
     ],
 )
 def test_a_malformed_item_is_a_400_naming_it(api_as, hq, items, field):

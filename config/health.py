@@ -23,7 +23,9 @@ def _database_answers() -> bool:
     try:
         if pool is not None:
             # Straight from the pool, with a short wait: a pool that has no connection to give is
-            # exactly what makes the process unable to serve.
+            # exactly what makes the process unable to serve. Django opens the pool on its first
+            # query; a daphne that serves only sockets may not have made one yet.
+            pool.open()
             with pool.connection(timeout=TIMEOUT_SECONDS) as raw:
                 raw.execute("SELECT 1")
         else:

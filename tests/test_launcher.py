@@ -1,5 +1,8 @@
-"""`make run`'s launcher, for real: daphne, a Celery worker and beat and a private Redis, stopped by Ctrl-C."""
+"""`make run`'s launcher, for real: Caddy on one port in front of gunicorn and daphne, a Celery worker
+and beat and a private Redis, stopped by Ctrl-C."""
 
+import asyncio
+import json
 import os
 import re
 import subprocess
@@ -7,10 +10,12 @@ import sys
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 import redis
+import websockets
 
-from tests.system import BASE_DIR, free_port, launched, manage, wait_for
+from tests.system import BASE_DIR, DEMO_PASSWORD, Session, free_port, launched, manage, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +96,66 @@ def test_with_a_real_city_os_configured_the_launcher_starts_no_sandbox(tmp_path)
         assert "City OS sandbox" not in log_path.read_text()
         assert not answers(f"http://127.0.0.1:{sandbox_port}/o/.well-known/openid-configuration")
         assert not (tmp_path / "cityos-sandbox").exists()
+
+
+def wsgi_servers(launcher: subprocess.Popen) -> list[psutil.Process]:
+    """The gunicorn masters the launcher started (its direct children; their workers are below them)."""
+    return [
+        child
+        for child in psutil.Process(launcher.pid).children()
+        if any(part.endswith("gunicorn") for part in child.cmdline())
+    ]
+
+
+def test_one_port_serves_pages_and_the_api_from_the_wsgi_workers_and_sockets_from_daphne(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "VAR_DIR": str(tmp_path),
+        "PORT": str(port),
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+        "CITYOS_ISSUER": "https://city-os.example.jp/oidc",
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+        "WEB_CONCURRENCY": "2",
+        "HEALTH_CHECK_SECONDS": "1",
+    }
+    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"):
+        env.pop(name, None)
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_demo")
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "launcher.log"
+    with launched(env, log_path) as launcher:
+        assert wait_for(lambda: answers(f"{base}/login/"), timeout=60), log_path.read_text()
+        hq = Session(base, "hq")
+        page, api = hq.client.get("/", follow_redirects=True), hq.api("GET", "/api/shelters/")
+        [wsgi] = wsgi_servers(launcher)
+        workers = wsgi.children()
+
+        async def city_snapshot() -> tuple[dict, list[str]]:
+            headers = {"Cookie": hq.cookie_header, "Origin": base}
+            async with websockets.connect(f"ws://127.0.0.1:{port}/ws/city/", additional_headers=headers) as socket:
+                return json.loads(await asyncio.wait_for(socket.recv(), 10)), socket.response.headers.get_all("Server")
+
+        snapshot, socket_server = asyncio.run(city_snapshot())
+
+        assert (page.status_code, page.headers["server"]) == (200, "gunicorn")
+        assert (api.status_code, api.headers["server"]) == (200, "gunicorn")
+        assert len(workers) == 2
+        assert "daphne" in socket_server
+        assert snapshot["data"]["shelters"]
+
+        # A WSGI server that dies is started again, and the one port serves pages from the new one.
+        assert wait_for(lambda: "wsgi answers on" in log_path.read_text(), timeout=30), log_path.read_text()
+        wsgi.kill()
+        assert wait_for(lambda: "wsgi exited with -9; starting it again." in log_path.read_text(), timeout=30)
+        assert wait_for(lambda: log_path.read_text().count("wsgi answers on") == 2, timeout=60), log_path.read_text()
+        [restarted] = wsgi_servers(launcher)
+        again = hq.client.get("/", follow_redirects=True)
+        assert restarted.pid != wsgi.pid
+        assert (again.status_code, again.headers["server"]) == (200, "gunicorn")
+        assert not any(psutil.pid_exists(worker.pid) and worker.status() != psutil.STATUS_ZOMBIE for worker in workers)
+
+    assert launcher.returncode == 0, log_path.read_text()
+    assert not psutil.pid_exists(restarted.pid) or restarted.status() == psutil.STATUS_ZOMBIE
+    assert not answers(f"{base}/login/")

@@ -106,11 +106,19 @@ TEMPLATES = [
 # write locks instead of failing with "database is locked".
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))}
+    # CONN_MAX_AGE + CONN_HEALTH_CHECKS are for the WSGI workers (the launcher sets them there, with
+    # DB_POOL=0): one thread per request slot, so one persistent connection each, checked before reuse.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("CONN_MAX_AGE", 0),
+            conn_health_checks=env_bool("CONN_HEALTH_CHECKS", False),
+        )
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
-        # A bounded pool per process. Under ASGI every request runs in a thread of its own, so
-        # per-thread persistent connections (CONN_MAX_AGE) pile up; a pool reuses connections and
-        # makes an overload queue instead of exhausting PostgreSQL (see docs/performance.md).
+        # A bounded pool per process, for daphne. Under ASGI every request runs in a thread of its
+        # own, so per-thread persistent connections (CONN_MAX_AGE) pile up; a pool reuses connections
+        # and makes an overload queue instead of exhausting PostgreSQL (see docs/performance.md).
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
@@ -138,6 +146,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
+            "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 0),
+            "CONN_HEALTH_CHECKS": env_bool("CONN_HEALTH_CHECKS", False),
             "OPTIONS": {
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",

@@ -1,4 +1,7 @@
-"""Scale-out the usual Django way: two daphne processes sharing Redis and the database."""
+"""Scale-out the usual Django way: two servers sharing Redis and the database, each laid out as
+`make run` lays it out (config/launcher.py): a Caddy in front, pages and the API on gunicorn's WSGI
+workers, the sockets on daphne. A check-in written by one server's WSGI worker reaches a dashboard
+whose socket the other server's daphne holds, only through Redis."""
 
 import asyncio
 import json
@@ -16,7 +19,7 @@ async def next_message(socket, timeout=10):
 
 
 def test_a_check_in_served_by_one_server_reaches_a_dashboard_connected_to_the_other(system):
-    server_a, server_b = system.start_daphne(), system.start_daphne()
+    server_a, server_b = system.start_site(), system.start_site()
     desk = Session(server_a, "manager")
     hq = Session(server_b, "hq")
     shelter = desk.api("GET", "/api/shelters/").json()["results"][0]
@@ -49,7 +52,7 @@ def test_a_check_in_served_by_one_server_reaches_a_dashboard_connected_to_the_ot
 
 
 def test_an_anonymous_socket_is_refused_by_the_real_server(system):
-    server = system.start_daphne()
+    server = system.start_site()
 
     async def connect():
         websocket_url = server.replace("http://", "ws://") + "/ws/city/"

@@ -503,11 +503,11 @@ def support_columns(conn: psycopg.Connection) -> set[str]:
     return {r[0] for r in rows}
 
 
-def check_counters(conn: psycopg.Connection, shelter_ids: list[int] | None) -> list[str]:
+def check_counters(conn: psycopg.Connection, shelter_ids: list[int] | None, *, support: bool = True) -> list[str]:
     """Each shelter's counters against its open stays (all shelters when `shelter_ids` is None):
     occupancy and outside, and where the shelter keeps them, the support counters, counted as
     access/figures.py counts them (distinct people with a need among the open stays)."""
-    extra = support_columns(conn)
+    extra = support_columns(conn) if support else set()
     where = "" if shelter_ids is None else "WHERE s.id = ANY(%(ids)s)"
     rows = conn.execute(
         f"""
@@ -551,11 +551,18 @@ def check_counters(conn: psycopg.Connection, shelter_ids: list[int] | None) -> l
 
 
 def check_and_reset(
-    conn: psycopg.Connection, *, watermark: int, people_created: int, unanswered_people: int, shelters: list[int]
+    conn: psycopg.Connection,
+    *,
+    watermark: int,
+    people_created: int,
+    unanswered_people: int,
+    shelters: list[int],
+    support: bool = True,
 ) -> list[str]:
     """One stay per person answered 201 (an abandoned request may have committed), counters equal
-    open stays; then the part's stays are checked out and the counters recounted."""
-    problems = check_counters(conn, shelters)
+    open stays; then the part's stays are checked out and the counters recounted. `support=False`
+    for the raw write, which moves occupancy only."""
+    problems = check_counters(conn, shelters, support=support)
     stays = conn.execute(
         "SELECT count(*) FROM shelters_stay WHERE id > %s AND check_in_id IS NOT NULL", [watermark]
     ).fetchone()[0]
@@ -1047,6 +1054,7 @@ def run_scenario(
             people_created=part.created_people,
             unanswered_people=part.unanswered_people,
             shelters=shelters,
+            support=part.kind != "raw",
         )
         scenario.parts.append(part)
         s = part.summary()

@@ -739,7 +739,7 @@ class Kind:
 def batch_body(shelter_id: int, people: list[int]) -> bytes:
     """The batch endpoint's body: one check-in item per person, each with its own idempotency key."""
     items = [
-        {"action": "check_in", "idempotency_key": uuid.uuid4().hex, "shelter": shelter_id, "evacuees": [p]}
+        {"type": "check_in", "idempotency_key": uuid.uuid4().hex, "shelter": shelter_id, "evacuees": [p]}
         for p in people
     ]
     return json.dumps({"items": items}).encode()

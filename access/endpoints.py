@@ -62,7 +62,9 @@ PERSONAL: dict[str, Personal] = {
     "desk-answers": Personal((people.people_to_ask,), shows=False),
     "check-in-list": Personal((people.evacuees_for_check_in, people.stays_shown)),
     # Answers ids and figures only (shelters/api_batch.py): it writes for people, shows none of them.
-    "batch-apply": Personal((people.evacuees_for_check_in, people.access_stay_by_id), shows=False),
+    "batch-apply": Personal(
+        (people.evacuees_for_check_in, people.access_stay_by_id, people.stays_for_list), shows=False
+    ),
     "supply-request-list": Personal((supply_requests.supply_requests_for_list, people.access_evacuee_by_id)),
     "supply-request-detail": Personal((supply_requests.access_supply_request_by_id,)),
     "supply-request-cancel": Personal((supply_requests.access_supply_request_by_id,)),

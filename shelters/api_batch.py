@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access import people
+from access.errors import NotVisible
 from common.errors import ApplicationError, api_exception_handler, database_busy
 from common.parsers import BoundedJSONParser
 from common.permissions import HasRole
@@ -43,24 +44,28 @@ def _time(value):
     return None if value is None else timezone.localtime(value).isoformat()
 
 
-def _stay(stay: Stay) -> dict:
+def _stay(stay: Stay, *, closed: bool) -> dict:
+    """A stay as the item's action left it: a retry answers the same even if the stay was closed
+    since (the first answer said open)."""
     return {
         "id": stay.pk,
         "evacuee": stay.evacuee_id,
         "shelter": stay.shelter_id,
         "mode": stay.mode,
         "checked_in_at": _time(stay.checked_in_at),
-        "checked_out_at": _time(stay.checked_out_at),
-        "destination": stay.destination,
+        "checked_out_at": _time(stay.checked_out_at) if closed else None,
+        "destination": stay.destination if closed else "",
     }
 
 
-def _result(*, shelter_id: int, stays, check_in_id=None, from_stay_id=None, not_recorded=()) -> dict:
+def _result(
+    *, shelter_id: int, stays, closed: bool = False, check_in_id=None, from_stay_id=None, not_recorded=()
+) -> dict:
     return {
         "shelter": shelter_id,
         "check_in": check_in_id,
         "from_stay": from_stay_id,
-        "stays": [_stay(stay) for stay in stays],
+        "stays": [_stay(stay, closed=closed) for stay in stays],
         "not_recorded": sorted(not_recorded),
     }
 
@@ -138,10 +143,28 @@ class _Batch:
             raise _key_reused()
         return _checked_in(result)
 
+    def stay_of(self, item: dict) -> Stay:
+        """The item's stay, at a shelter the user operates, as /api/stays/<id>/ finds it. Nothing of
+        the person is shown, so nothing is recorded (purpose None)."""
+        if item["stay"] is not None:
+            return people.access_stay_by_id(self.user, item["stay"], purpose=None)
+        # By person: on a retry, the stay this key already changed (closed by now); else their open stay.
+        changed = services.stay_changed_by_key(idempotency_key=item["idempotency_key"])
+        if changed is not None:
+            stay = people.access_stay_by_id(self.user, changed, purpose=None)
+            if stay.evacuee_id != item["evacuee"]:
+                raise _key_reused()
+            return stay
+        found = people.stays_for_list(
+            user=self.user, purpose=None, filters=people.StayFilters(evacuee_id=item["evacuee"], open=True)
+        )
+        if not found:
+            raise NotVisible(field="evacuee")
+        return found[0]
+
     def check_out(self, item: dict):
-        # As /api/stays/<id>/check-out/: a stay at a shelter the user operates. Nothing of the
-        # person is shown, so nothing is recorded (purpose None).
-        stay = people.access_stay_by_id(self.user, item["stay"], purpose=None)
+        # As /api/stays/<id>/check-out/.
+        stay = self.stay_of(item)
         self.operate(stay.shelter_id)
         done = services.stay_check_out_once(
             idempotency_key=item["idempotency_key"],
@@ -149,11 +172,11 @@ class _Batch:
             actor=self.user,
             destination=item["destination"],
         )
-        return 200, done.replayed, _result(shelter_id=done.stay.shelter_id, stays=[done.stay])
+        return 200, done.replayed, _result(shelter_id=done.stay.shelter_id, stays=[done.stay], closed=True)
 
     def transfer(self, item: dict):
-        # As /api/stays/<id>/transfer/: a stay at a shelter the user operates, to any open shelter.
-        stay = people.access_stay_by_id(self.user, item["stay"], purpose=None)
+        # As /api/stays/<id>/transfer/: from a shelter the user operates, to any open shelter.
+        stay = self.stay_of(item)
         self.operate(stay.shelter_id)
         done = services.stay_transfer_once(
             idempotency_key=item["idempotency_key"],
@@ -193,7 +216,9 @@ class BatchView(APIView):
     in order: its `status` (what the single endpoint would answer), whether it was `replayed` (its
     key was already used for the same action: nothing was done again), and its `result` (ids and
     figures) or its `error` (the one error shape; `fields` relative to the item). A malformed item
-    is a 400 naming it (`items[3].evacuees`) before anything is applied. Permissions are the single
+    is a 400 naming it (`items[3].evacuees`) before anything is applied. A check-out or transfer
+    names its `stay`, or the `evacuee` whose open stay it is (a desk that queued the check-in
+    offline does not know the stay's id). Permissions are the single
     endpoints': a shelter manager acts on their shelters only, and checks in people who stay nowhere
     only with the exact `lookup` that found them."""
 

@@ -62,15 +62,26 @@ class WalkInItem(_Item):
         return {category: decision for category, decision in value.items() if decision != LATER}
 
 
-class CheckOutItem(_Item):
+class _StayItem(_Item):
+    """A change to a stay: named by its id, or by the person whose open stay it is (a desk that
+    queued the person's check-in while offline never learnt the stay's id)."""
+
+    stay = limits.id_field(required=False, allow_null=True, default=None)
+    evacuee = limits.id_field(required=False, allow_null=True, default=None)
+
+    def validate(self, data):
+        if (data["stay"] is None) == (data["evacuee"] is None):
+            raise serializers.ValidationError({"stay": [_("Give either the stay or the person.")]})
+        return data
+
+
+class CheckOutItem(_StayItem):
     type = serializers.ChoiceField(choices=[CHECK_OUT])
-    stay = limits.id_field()
     destination = serializers.ChoiceField(choices=CHECK_OUT_DESTINATIONS)
 
 
-class TransferItem(_Item):
+class TransferItem(_StayItem):
     type = serializers.ChoiceField(choices=[TRANSFER])
-    stay = limits.id_field()
     to_shelter = limits.id_field()
     mode = serializers.ChoiceField(choices=StayMode.choices, required=False, allow_null=True, default=None)
 

@@ -10,7 +10,12 @@ from shelters.services.city_os import (
 )
 from shelters.services.disasters import disaster_close, disaster_declare
 from shelters.services.registry import ImportSummary, shelter_create, shelter_registry_import, shelter_update
-from shelters.services.stay_keys import StayChangeResult, stay_check_out_once, stay_transfer_once
+from shelters.services.stay_keys import (
+    StayChangeResult,
+    stay_changed_by_key,
+    stay_check_out_once,
+    stay_transfer_once,
+)
 from shelters.services.stays import (
     STATUS_TRANSITIONS,
     CheckInResult,
@@ -56,6 +61,7 @@ __all__ = [
     "shelter_status_change",
     "shelter_update",
     "shelters_lock",
+    "stay_changed_by_key",
     "stay_check_in",
     "stay_check_out",
     "stay_check_out_once",

@@ -27,6 +27,12 @@ class StayChangeResult:
     replayed: bool  # True when the key was already used for this change
 
 
+def stay_changed_by_key(*, idempotency_key: str) -> int | None:
+    """The stay a check-out or transfer with this key changed, if one did: a retry that names the
+    person finds it here, after its first attempt closed the person's open stay."""
+    return StayChangeKey.objects.filter(idempotency_key=idempotency_key).values_list("stay_id", flat=True).first()
+
+
 def _claim(*, idempotency_key: str, kind: str, stay_id: int) -> tuple[int | None, StayChangeKey | None]:
     """Claim the key in the caller's transaction: (the new record's id, None), or (None, the earlier
     record). A concurrent claim of the same key blocks on the unique index until the first commits

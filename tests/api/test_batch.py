@@ -140,6 +140,44 @@ def test_items_are_applied_in_order_so_a_later_one_sees_an_earlier_one(api_as, h
     assert [i["status"] for i in items] == [200, 201, 201, 409]
 
 
+def test_a_desk_that_queued_a_check_in_offline_checks_the_person_out_by_person(api_as, hq, shelter_a, shelter_b):
+    person, moving = EvacueeFactory.create_batch(2)
+    client = api_as(hq)
+    items = [
+        check_in("in-1", shelter_a, person, moving),
+        {"type": "check_out", "idempotency_key": "out-1", "evacuee": person.pk, "destination": "home"},
+        {"type": "transfer", "idempotency_key": "move-1", "evacuee": moving.pk, "to_shelter": shelter_b.pk},
+    ]
+
+    first = post(client, *items).json()["items"]
+    again = post(client, *items).json()["items"]
+
+    assert [i["status"] for i in first] == [201, 200, 201]
+    stays = {s["evacuee"]: s["id"] for s in first[0]["result"]["stays"]}
+    assert first[1]["result"]["stays"][0]["id"] == stays[person.pk]
+    assert first[2]["result"]["from_stay"] == stays[moving.pk]
+    assert [(i["replayed"], i["result"]) for i in again] == [(True, i["result"]) for i in first]
+    assert not Stay.objects.filter(evacuee=person, checked_out_at__isnull=True).exists()
+
+
+def test_a_check_out_by_person_needs_them_staying_at_a_shelter_one_operates(people, api_as, hq, shelter_a, shelter_b):
+    (theirs,) = staying(shelter_b, hq)
+    nowhere = EvacueeFactory()
+    by_person = {"type": "check_out", "destination": "home"}
+
+    items = post(
+        api_as(people["manager_a"]),
+        by_person | {"idempotency_key": "a", "evacuee": theirs.evacuee_id},
+        by_person | {"idempotency_key": "b", "evacuee": nowhere.pk},
+    ).json()["items"]
+    post(api_as(hq), check_out("c", theirs))
+    (reused,) = post(api_as(hq), by_person | {"idempotency_key": "c", "evacuee": nowhere.pk}).json()["items"]
+
+    assert [(i["status"], list(i["error"]["fields"])) for i in items] == [(404, ["evacuee"]), (404, ["evacuee"])]
+    assert (reused["status"], reused["error"]["code"]) == (409, "idempotency_key_reused")
+    assert Stay.objects.get(pk=theirs.pk).is_open is False  # checked out by HQ's first item only
+
+
 def test_a_batch_sent_again_answers_the_same_and_does_nothing_twice(api_as, hq, shelter_a, shelter_b):
     arriving = EvacueeFactory.create_batch(2)
     taken = EvacueeFactory()
@@ -254,6 +292,11 @@ def test_a_retried_check_in_is_answered_from_the_single_endpoints_key_too(api_as
             "items[0].destination",
         ),
         ([{"type": "transfer", "idempotency_key": "k", "stay": 1}], "items[0].to_shelter"),
+        ([{"type": "check_out", "idempotency_key": "k", "destination": "home"}], "items[0].stay"),
+        (
+            [{"type": "check_out", "idempotency_key": "k", "stay": 1, "evacuee": 1, "destination": "home"}],
+            "items[0].stay",
+        ),
     ],
 )
 def test_a_malformed_item_is_a_400_naming_it(api_as, hq, items, field):

@@ -437,6 +437,28 @@ def test_a_batch_of_check_ins_costs_the_service_queries_per_item_and_no_more(
     assert [i["status"] for i in response.json()["items"]] == [201] * size
 
 
+# A shelter manager's batch: their shelters once (the policy caches them on the user), then per
+# item the one query of evacuees_for_check_in (the person is someone the lookup found) before the
+# service's: as /api/check-ins/ does for one.
+MANAGER_QUERIES_FOR_ONE = 16
+MANAGER_QUERIES_PER_ITEM = 13
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_a_managers_batch_checks_each_person_once_and_their_shelter_once(
+    size, people, api_as, shelter_a, django_assert_num_queries
+):
+    Shelter.objects.filter(pk=shelter_a.pk).update(capacity=None)
+    found = EvacueeFactory.create_batch(size)
+    client = api_as(people["manager_a"])
+    items = [check_in(f"k{n}", shelter_a, person, lookup=person.walk_in_id) for n, person in enumerate(found)]
+
+    with django_assert_num_queries(MANAGER_QUERIES_FOR_ONE + MANAGER_QUERIES_PER_ITEM * (size - 1)):
+        response = post(client, *items)
+
+    assert [i["status"] for i in response.json()["items"]] == [201] * size
+
+
 # --- The schema: no 5xx and every answer as documented, whatever the input ------------------------
 
 

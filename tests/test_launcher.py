@@ -159,3 +159,18 @@ def test_one_port_serves_pages_and_the_api_from_the_wsgi_workers_and_sockets_fro
     assert launcher.returncode == 0, log_path.read_text()
     assert not psutil.pid_exists(restarted.pid) or restarted.status() == psutil.STATUS_ZOMBIE
     assert not answers(f"{base}/login/")
+
+
+def test_behind_the_proxy_the_client_is_the_last_forwarded_address_and_nothing_else():
+    from config.wsgi import client_address_from_proxy
+
+    def seen(**environ) -> str:
+        return client_address_from_proxy(lambda environ, start_response: environ["REMOTE_ADDR"])(
+            {"REMOTE_ADDR": "127.0.0.1", **environ}, None
+        )
+
+    assert seen(HTTP_X_FORWARDED_FOR="192.0.2.7") == "192.0.2.7"
+    assert seen(HTTP_X_FORWARDED_FOR="198.51.100.1, 192.0.2.7") == "192.0.2.7"  # the proxy's own entry
+    assert seen(HTTP_X_FORWARDED_FOR="2001:db8::1") == "2001:db8::1"
+    assert seen() == "127.0.0.1"  # the launcher's own health checks
+    assert seen(HTTP_X_FORWARDED_FOR="192.0.2.7, not-an-address") == "127.0.0.1"

@@ -56,11 +56,11 @@ PERSONAL: dict[str, Personal] = {
     "household-detail": Personal((people.access_household_by_id,)),
     "stay-list": Personal((people.stays_for_list,)),
     "stay-detail": Personal((people.access_stay_by_id,)),
-    "stay-check-out": Personal((people.access_stay_by_id, people.stays_shown)),
-    "stay-transfer": Personal((people.access_stay_by_id, people.stays_shown)),
+    "stay-check-out": Personal((people.stays_to_move,), shows=False),
+    "stay-transfer": Personal((people.stays_to_move,), shows=False),
     "desk-questions": Personal((people.people_to_ask,)),
     "desk-answers": Personal((people.people_to_ask,), shows=False),
-    "check-in-list": Personal((people.evacuees_for_check_in, people.stays_shown)),
+    "check-in-list": Personal((people.check_in_candidates, people.evacuees_for_check_in), shows=False),
     # Answers ids and figures only (shelters/api_batch.py): it writes for people, shows none of them.
     "batch-apply": Personal(
         (people.evacuees_for_check_in, people.access_stay_by_id, people.stays_for_list), shows=False

@@ -18,8 +18,21 @@ from surveys import scoring
 from surveys.models import FollowUp, FollowUpState, Response
 
 
+def occupancy_by_shelter(*, shelter_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """(inside, outside) among open stays per shelter: what the counters should say (a recount)."""
+    rows = (
+        Stay.objects.filter(checked_out_at__isnull=True, shelter_id__in=list(shelter_ids))
+        .values("shelter_id")
+        .annotate(
+            inside=Count("pk", filter=Q(mode=StayMode.INSIDE)), outside=Count("pk", filter=~Q(mode=StayMode.INSIDE))
+        )
+    )
+    return {row["shelter_id"]: (row["inside"], row["outside"]) for row in rows}
+
+
 def support_counts_by_shelter(*, shelter_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """要配慮 counts per shelter and category among open stays."""
+    """要配慮 counts per shelter and category among open stays, counted over the people: for a
+    recount and the tests; pages and events read the shelters' counters."""
     rows = (
         SupportNeed.objects.filter(
             evacuee__stays__checked_out_at__isnull=True, evacuee__stays__shelter_id__in=list(shelter_ids)

@@ -228,6 +228,32 @@ def access_evacuee_by_id(user, evacuee_id: int | str, *, purpose: str | None) ->
     return evacuee
 
 
+def check_in_candidates(user, *, lookup: str = "") -> QuerySet[Evacuee]:
+    """The people a check-in by `user` may name, unevaluated (the check-in locks them through it):
+    anyone for HQ; for a manager, their own residents (the service then says they are already in)
+    and people who stay nowhere only when `lookup` is the exact lookup that found them at the desk.
+    Nothing is read or shown here, so nothing is recorded; the managed shelters are a subquery, so
+    the check-in's one locking statement is the only one."""
+    if is_headquarters(user):
+        return Evacuee.objects.all()
+    if role_of(user) != Role.MANAGER:
+        return Evacuee.objects.none()
+    residents = Evacuee.objects.filter(
+        Exists(_open_stays().filter(shelter_id__in=policy.managed_shelters_subquery(user)))
+    )
+    return _or_exactly_found(residents, lookup)
+
+
+def stays_to_move(user) -> QuerySet[Stay]:
+    """The stays `user` may check out or transfer, unevaluated (the service reads the one named
+    through it): at the shelters they operate. Nothing is shown, so nothing is recorded."""
+    if is_headquarters(user):
+        return Stay.objects.all()
+    if role_of(user) != Role.MANAGER:
+        return Stay.objects.none()
+    return Stay.objects.filter(shelter_id__in=policy.managed_shelters_subquery(user))
+
+
 def evacuees_for_check_in(
     user, *, evacuee_ids: Iterable[int], household_id: int | None = None, lookup: str = ""
 ) -> list[int]:

@@ -37,6 +37,12 @@ def managed_shelter_ids(user) -> set[int]:
     return cached
 
 
+def managed_shelters_subquery(user) -> QuerySet:
+    """The ids of the shelters a manager manages as a subquery, for a statement that must not be
+    preceded by another (the lean check-in): `shelter_id__in=managed_shelters_subquery(user)`."""
+    return Shelter.managers.through.objects.filter(user_id=user.pk).values("shelter_id")
+
+
 def shelters_visible_to(user) -> QuerySet[Shelter]:
     """Shelters whose registry entry and figures the user may see."""
     role = role_of(user)

@@ -18,7 +18,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 
-from access import consent, figures, people, policy
+from access import consent, people, policy
+from access.errors import object_id
 from common import limits
 from common.errors import ApplicationError
 from common.permissions import HasRole
@@ -41,6 +42,7 @@ from shelters.serializers import (
     EvacueeUpdateInput,
     HouseholdInput,
     HouseholdSerializer,
+    MovedStaySerializer,
     PersonInput,
     PersonQuestionsSerializer,
     ShelterSerializer,
@@ -84,18 +86,10 @@ class ShelterViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return policy.shelters_visible_to(self.request.user).prefetch_related("facilities").order_by("code")
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        page = getattr(self, "_page_ids", None)
-        if page is not None:
-            context["support_counts"] = figures.support_counts_by_shelter(shelter_ids=page)
-        return context
-
     @extend_schema(parameters=[OpenApiParameter("q", limits.SEARCH_SCHEMA)])
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        self._page_ids = [s.pk for s in page]
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
@@ -285,34 +279,36 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def _stay(self, pk, *, purpose: str) -> Stay:
         return people.access_stay_by_id(self.request.user, pk, purpose=purpose)
 
-    @extend_schema(request=CheckOutInput, responses=StaySerializer)
+    @extend_schema(request=CheckOutInput, responses=MovedStaySerializer)
     @action(detail=True, methods=["post"], url_path="check-out")
     def check_out(self, request, pk=None):
-        stay = self._stay(pk, purpose="api.stay_check_out")
-        _require_operator(request.user, stay.shelter_id)
+        """The stay as closed, as ids: nothing personal is read for the answer."""
+        stay_id = object_id(pk, field="stay")
         data = CheckOutInput(data=request.data)
         data.is_valid(raise_exception=True)
         stay = services.stay_check_out(
-            stay_id=stay.pk, actor=request.user, destination=data.validated_data["destination"]
+            stay_id=stay_id,
+            actor=request.user,
+            destination=data.validated_data["destination"],
+            among=people.stays_to_move(request.user),
         )
-        (stay,) = people.stays_shown(request.user, [stay], purpose=None)  # recorded by _stay above
-        return Response(self.get_serializer(stay).data)
+        return Response(MovedStaySerializer(stay).data)
 
-    @extend_schema(request=TransferInput, responses={201: StaySerializer})
+    @extend_schema(request=TransferInput, responses={201: MovedStaySerializer})
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
-        stay = self._stay(pk, purpose="api.stay_transfer")
-        _require_operator(request.user, stay.shelter_id)
+        """The new stay, as ids: nothing personal is read for the answer."""
+        stay_id = object_id(pk, field="stay")
         data = TransferInput(data=request.data)
         data.is_valid(raise_exception=True)
         new_stay = services.stay_transfer(
-            stay_id=stay.pk,
+            stay_id=stay_id,
             to_shelter_id=data.validated_data["to_shelter"],
             actor=request.user,
             mode=data.validated_data["mode"],
+            among=people.stays_to_move(request.user),
         )
-        (new_stay,) = people.stays_shown(request.user, [new_stay], purpose=None)  # recorded by _stay above
-        return Response(self.get_serializer(new_stay).data, status=status.HTTP_201_CREATED)
+        return Response(MovedStaySerializer(new_stay).data, status=status.HTTP_201_CREATED)
 
 
 IDEMPOTENCY_KEY_LENGTH = CheckIn._meta.get_field("idempotency_key").max_length
@@ -333,7 +329,7 @@ class CheckInViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=CheckInInput,
-        responses={201: StaySerializer(many=True), 200: StaySerializer(many=True)},
+        responses={201: MovedStaySerializer(many=True), 200: MovedStaySerializer(many=True)},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key", {"type": "string", "maxLength": IDEMPOTENCY_KEY_LENGTH}, OpenApiParameter.HEADER
@@ -341,22 +337,28 @@ class CheckInViewSet(viewsets.GenericViewSet):
         ],
     )
     def create(self, request):
+        """The stays made, as ids and figures: the desk knows whom it checked in, so nothing
+        personal is read for the answer (and nothing recorded)."""
         data = CheckInInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        _require_operator(request.user, values["shelter"])
-        evacuee_ids = people.evacuees_for_check_in(
-            request.user, evacuee_ids=values["evacuees"], household_id=values["household"], lookup=values["lookup"]
-        )
+        evacuee_ids = values["evacuees"]
+        if values["household"] is not None:
+            _require_operator(request.user, values["shelter"])
+            evacuee_ids = people.evacuees_for_check_in(
+                request.user, evacuee_ids=evacuee_ids, household_id=values["household"], lookup=values["lookup"]
+            )
         result = services.stay_check_in(
             shelter_id=values["shelter"],
             evacuee_ids=evacuee_ids,
             actor=request.user,
             mode=values["mode"],
             idempotency_key=_idempotency_key(request) or values["idempotency_key"] or None,
+            among=people.check_in_candidates(request.user, lookup=values["lookup"]),
+            operator=request.user,
         )
         return Response(
-            StaySerializer(people.stays_shown(request.user, result.stays, purpose="api.check_in"), many=True).data,
+            MovedStaySerializer(result.stays, many=True).data,
             status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,
         )
 

@@ -63,12 +63,28 @@ REPLAY_PROGRESS = catalogue.register(
 
 
 def shelters_changed(shelter_ids) -> None:
-    """Note that these shelters changed; one event per shelter goes out when the transaction commits."""
-    pending = coalesce.collector("_pending_shelter_events", factory=set, send=_send)
+    """Note that these shelters changed; one event per shelter goes out when the transaction
+    commits, with the shelter as committed (read again then)."""
+    pending = coalesce.collector("_pending_shelter_events", factory=dict, send=_send)
     if pending is None:
-        _send(set(shelter_ids))
-    else:
-        pending.update(shelter_ids)
+        _send(dict.fromkeys(shelter_ids))
+        return
+    for shelter_id in shelter_ids:
+        pending[shelter_id] = None
+
+
+def shelter_state_changed(state: ShelterState) -> None:
+    """A shelter's state as this transaction leaves it (the counters' UPDATE … RETURNING, under
+    the shelter's row lock): sent after commit as it is, without reading the shelter again. Of
+    several, the highest version goes; a shelter also noted by `shelters_changed` is read again."""
+    pending = coalesce.collector("_pending_shelter_events", factory=dict, send=_send)
+    if pending is None:
+        _send({state["id"]: state})
+        return
+    if state["id"] not in pending or (
+        pending[state["id"]] is not None and pending[state["id"]]["version"] <= state["version"]
+    ):
+        pending[state["id"]] = state
 
 
 def consent_changed_heard(change) -> None:
@@ -80,13 +96,18 @@ def consent_changed_heard(change) -> None:
     shelters_changed(shelters_where_staying(subjects=change.subjects, everyone=change.everyone))
 
 
-def _send(shelter_ids: set[int]) -> None:
-    if not shelter_ids:
+def _send(pending: dict) -> None:
+    """Publish each shelter's state: as given, or (None) read now, after commit."""
+    if not pending:
         return
     committed_at = time.time() * 1000
     from shelters.selectors import shelter_states  # selectors import models; keep this module light
 
-    publish_states(shelter_states(shelter_ids=shelter_ids), committed_at=committed_at)
+    to_read = [shelter_id for shelter_id, state in pending.items() if state is None]
+    states = [state for state in pending.values() if state is not None]
+    if to_read:
+        states += shelter_states(shelter_ids=to_read)
+    publish_states(states, committed_at=committed_at)
 
 
 def publish_states(states: list[ShelterState], *, committed_at: float) -> None:

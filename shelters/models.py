@@ -119,6 +119,11 @@ class Shelter(models.Model):
     # Bumped with every change of status or counts, under the row lock: live clients keep the
     # highest version they have seen, so events that arrive out of order cannot roll figures back.
     version = models.PositiveBigIntegerField(default=0)
+    # The rest of the live figures, kept like occupancy (services/counters.py): people staying here
+    # (inside or supported outside) who need some support, and per support category's code, how
+    # many of them have that need. Counts, never people: officials see them too.
+    support_people = models.PositiveIntegerField(_("people needing support"), default=0)
+    support_counts = models.JSONField(_("people per support need"), default=dict, blank=True)
 
     source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -267,6 +272,10 @@ class Evacuee(models.Model):
         default=False,
         help_text=_("Listed in the register of people requiring support to evacuate (避難行動要支援者名簿)."),
     )
+    # The codes of their support needs, sorted and comma-separated: a copy of SupportNeed kept by
+    # the service that writes those (services/stays.py), on the person's own row, so that a check-in
+    # reads it fresh under the row lock it takes anyway and moves the shelter's counters by it.
+    support_codes = models.CharField(max_length=500, blank=True, default="", editable=False)
     source = models.CharField(_("source"), max_length=16, choices=DataSource.choices, default=DataSource.REAL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

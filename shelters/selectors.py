@@ -1,13 +1,13 @@
 """Reads for pages and the API: shelters and their figures. People, stays and households are read
 through `access.people`, which checks who may see them and records the read."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
 from access import policy
 from access.consent import current_context
-from access.figures import support_counts_by_shelter, support_people_by_shelter
 from access.people import people_to_ask
 from consent import asking
 from consent.models import subject_of
@@ -91,43 +91,63 @@ def shelter_alerts(
     return alerts
 
 
+# A ShelterState's columns: what shelter_states reads and an UPDATE … RETURNING of the counters
+# hands back (services/counters.py).
+STATE_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "status",
+    "kind",
+    "source",
+    "capacity",
+    "occupancy",
+    "outside_count",
+    "latitude",
+    "longitude",
+    "support_people",
+    "support_counts",
+    "version",
+)
+
+
+def state_of(shelter) -> dict:
+    """A shelter's live figures (a `ShelterState`) from its row: a Shelter, or the mapping of
+    `services.counters.STATE_COLUMNS` an UPDATE … RETURNING handed back. No personal data."""
+    values = shelter if isinstance(shelter, Mapping) else {column: getattr(shelter, column) for column in STATE_COLUMNS}
+    latitude, longitude = values["latitude"], values["longitude"]
+    support_counts = {code: people for code, people in (values["support_counts"] or {}).items() if people}
+    return {
+        "id": values["id"],
+        "name": values["name"],
+        "status": values["status"],
+        "status_label": str(ShelterStatus(values["status"]).label),
+        "kind": values["kind"],
+        "source": values["source"],
+        "capacity": values["capacity"],
+        "occupancy": values["occupancy"],
+        "outside_count": values["outside_count"],
+        "latitude": float(latitude) if latitude is not None else None,
+        "longitude": float(longitude) if longitude is not None else None,
+        "support_counts": support_counts,
+        "support_people": values["support_people"],
+        "alerts": shelter_alerts(
+            status=values["status"],
+            capacity=values["capacity"],
+            occupancy=values["occupancy"],
+            outside_count=values["outside_count"],
+            support_people=values["support_people"],
+        ),
+        "version": values["version"],
+    }
+
+
 def shelter_states(*, shelter_ids=None, shelters: QuerySet[Shelter] | None = None) -> list[dict]:
-    """Each shelter's live figures (a `ShelterState`): no personal data, fine for officials."""
+    """Each shelter's live figures (a `ShelterState`), from its counters: one query, whatever the
+    number of people. No personal data, fine for officials."""
     if shelters is None:
         shelters = Shelter.objects.filter(pk__in=list(shelter_ids))
-    shelters = list(shelters.order_by("code"))
-    ids = [s.pk for s in shelters]
-    support_counts = support_counts_by_shelter(shelter_ids=ids)
-    support_people = support_people_by_shelter(shelter_ids=ids)
-    states = []
-    for shelter in shelters:
-        people = support_people.get(shelter.pk, 0)
-        states.append(
-            {
-                "id": shelter.pk,
-                "name": shelter.name,
-                "status": shelter.status,
-                "status_label": str(ShelterStatus(shelter.status).label),
-                "kind": shelter.kind,
-                "source": shelter.source,
-                "capacity": shelter.capacity,
-                "occupancy": shelter.occupancy,
-                "outside_count": shelter.outside_count,
-                "latitude": float(shelter.latitude) if shelter.latitude is not None else None,
-                "longitude": float(shelter.longitude) if shelter.longitude is not None else None,
-                "support_counts": support_counts.get(shelter.pk, {}),
-                "support_people": people,
-                "alerts": shelter_alerts(
-                    status=shelter.status,
-                    capacity=shelter.capacity,
-                    occupancy=shelter.occupancy,
-                    outside_count=shelter.outside_count,
-                    support_people=people,
-                ),
-                "version": shelter.version,
-            }
-        )
-    return states
+    return [state_of(shelter) for shelter in shelters.only(*STATE_COLUMNS).order_by("code")]
 
 
 # --- The desk's questions (consent/asking.py) ---------------------------------------------------

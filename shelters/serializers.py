@@ -66,7 +66,8 @@ class ShelterSerializer(serializers.ModelSerializer):
         return [field.removeprefix("hazard_") for field in HAZARD_FIELDS if getattr(shelter, field)]
 
     def get_support_counts(self, shelter: Shelter) -> dict[str, int]:
-        return self.context.get("support_counts", {}).get(shelter.pk, {})
+        """People per support need among those staying: the shelter's counters."""
+        return {code: people for code, people in shelter.support_counts.items() if people}
 
 
 class StatusChangeInput(serializers.Serializer):
@@ -242,6 +243,30 @@ class StaySerializer(serializers.ModelSerializer):
             "source",
             "evacuee_withheld",
         ]
+
+
+class MovedStaySerializer(serializers.ModelSerializer):
+    """A stay a check-in, check-out or transfer made or closed, as ids and times: the answer to the
+    desk, which knows whom it moved. Nothing personal, so nothing read and nothing recorded."""
+
+    destination_shelter = serializers.IntegerField(
+        source="destination_shelter_id", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Stay
+        fields = [
+            "id",
+            "evacuee",
+            "shelter",
+            "mode",
+            "checked_in_at",
+            "checked_out_at",
+            "destination",
+            "destination_shelter",
+            "source",
+        ]
+        read_only_fields = fields
 
 
 class CheckInInput(serializers.Serializer):

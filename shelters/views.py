@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from access import figures, people, policy, retention
+from access import people, policy, retention
 from cityos import client as city_os
 from cityos import sync as city_os_sync
 from common import limits
@@ -137,10 +137,7 @@ def shelter_list(request):
     status = request.GET.get("status", "")
     query = request.GET.get("q", "").strip()
     shelters = list(selectors.shelter_list(user=request.user, status=status or None, query=query))
-    ids = [s.pk for s in shelters]
-    support_people = figures.support_people_by_shelter(shelter_ids=ids)
     for shelter in shelters:
-        shelter.support_people = support_people.get(shelter.pk, 0)
         shelter.can_operate = policy.can_operate_shelter(request.user, shelter)
     return render(
         request,
@@ -176,7 +173,7 @@ def shelter_detail(request, shelter_id: int):
             else:
                 messages.success(request, _("Status changed."))
             return redirect_to_next(request, reverse("shelters:detail", args=[shelter.pk]))
-    counts = figures.support_counts_by_shelter(shelter_ids=[shelter.pk]).get(shelter.pk, {})
+    counts = {code: people for code, people in shelter.support_counts.items() if people}
     return render(
         request,
         "shelters/shelter_detail.html",

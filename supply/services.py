@@ -20,7 +20,7 @@ import redis
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -173,6 +173,11 @@ def requests_follow_person(move: PeopleMoved) -> None:
             object_id=move.to_shelter_id,
             details={"requests": moved},
         )
+
+
+def requests_open_for_person() -> Exists:
+    """True for a person (an Evacuee row) with an open request: what `requests_follow_person` moves."""
+    return Exists(Request.objects.filter(evacuee_id=OuterRef("pk"), status=RequestStatus.OPEN))
 
 
 def requests_anonymise_person(anonymised: PersonAnonymised) -> dict[str, int]:

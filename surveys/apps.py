@@ -12,7 +12,7 @@ class SurveysConfig(AppConfig):
         from shelters.services.moves import register_person_moved_handler
         from shelters.services.retention import register_person_anonymised_handler
         from surveys.events import consent_changed_heard
-        from surveys.follow_ups.services import follow_ups_follow_person
+        from surveys.follow_ups.services import follow_ups_follow_person, follow_ups_open_for_person
         from surveys.services import survey_data_anonymise_person
         from surveys.sources import survey_rows_remove, survey_sample_load
 
@@ -20,6 +20,6 @@ class SurveysConfig(AppConfig):
         source_rows_register(
             app="surveys", depends_on=("shelters",), remove=survey_rows_remove, load_sample=survey_sample_load
         )
-        register_person_moved_handler(follow_ups_follow_person)
+        register_person_moved_handler(follow_ups_follow_person, pending=follow_ups_open_for_person)
         register_person_anonymised_handler(survey_data_anonymise_person)
         register_consent_changed_handler(consent_changed_heard)

@@ -1,9 +1,19 @@
 """Every write to shelters, evacuees and stays. Views, the API, commands and tasks call these.
 
-Locking order, to stay free of deadlocks: shelters first (in id order), then stays, then what moves
-with a person (their open follow-up cases and supply requests, see services/moves.py).
-Each shelter's `occupancy` and `outside_count` change only here, in the same transaction as the
-stays they count and under that shelter's row lock.
+Locking order, to stay free of deadlocks: the people being checked in or changed (in id order),
+then shelters (in id order), then stays, then what moves with a person (their open follow-up cases
+and supply requests, see services/moves.py). Check-outs and transfers lock no person.
+
+Each shelter's live figures (occupancy, outside count, support counts) are counters that change
+only here, in the same transaction as the stays they count and under that shelter's row lock
+(services/counters.py). A staying person's support needs change only under the lock of the shelter
+where they stay, so whoever holds that lock reads them as the counters hold them.
+
+Check-in, check-out and transfer go the lean way first: the fewest statements, uniqueness and
+idempotency left to the database's indexes, the event built from the counters' UPDATE … RETURNING.
+Anything unusual there (a retry, someone staying elsewhere, a closed shelter, a person unknown or
+anonymised, no right to operate the shelter) rolls the lean attempt back and the careful way, which
+checks everything in turn, does the work or says exactly what is wrong.
 """
 
 import secrets
@@ -12,11 +22,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.consent import current_context
+from access.errors import NotVisible
+from access.policy import can_operate_shelter
 from common.audit import audit_record
 from common.errors import ApplicationError
 from consent import asking
@@ -39,8 +51,10 @@ from shelters.models import (
     SupportNeed,
     User,
 )
+from shelters.selectors import STATE_COLUMNS, state_of
 from shelters.services import asking as desk_asking
-from shelters.services.moves import people_moved
+from shelters.services.counters import Figures, codes_of, figures_of, shelter_figures_move
+from shelters.services.moves import move_pending, people_moved
 
 # Allowed manual status changes. 満員 is also set and lifted automatically by occupancy.
 STATUS_TRANSITIONS: dict[str, set[str]] = {
@@ -118,20 +132,25 @@ def shelter_status_change(
     )
 
 
-def _adjust_counts(shelter: Shelter, *, inside: int, outside: int, actor: User | None, at: datetime) -> None:
-    """Move a locked shelter's counters and set or lift 満員 automatically."""
-    if inside or outside:
-        Shelter.objects.filter(pk=shelter.pk).update(
-            occupancy=F("occupancy") + inside,
-            outside_count=F("outside_count") + outside,
-            version=F("version") + 1,
-            updated_at=at,
-        )
-        shelter.occupancy += inside
-        shelter.outside_count += outside
-        shelter.version += 1
-        events.shelters_changed([shelter.pk])
+def _adjust_counts(shelter: Shelter, figures: Figures, *, actor: User | None, at: datetime) -> None:
+    """Move a locked shelter's counters, set or lift 満員 automatically, and send its state."""
+    if not figures:
+        automatic_full_apply(shelter=shelter, actor=actor, at=at)
+        return
+    state = shelter_figures_move(shelter.pk, figures, at=at)
+    for name in ("occupancy", "outside_count", "support_people", "support_counts", "version"):
+        setattr(shelter, name, state[name])
+    _figures_moved(shelter, state, actor=actor, at=at)
+
+
+def _figures_moved(shelter: Shelter, state: dict, *, actor: User | None, at: datetime) -> None:
+    """After a shelter's counters moved: 満員 set or lifted when occupancy says so, and the event,
+    built from `state` (what the counters' UPDATE handed back) unless the status changed too."""
+    status = shelter.status
     automatic_full_apply(shelter=shelter, actor=actor, at=at)
+    if shelter.status == status:
+        events.shelter_state_changed(state_of(state))
+    # else _apply_status noted the shelter: it is read again after commit, with its new status.
 
 
 def automatic_full_apply(*, shelter: Shelter, actor: User | None, at: datetime) -> None:
@@ -167,23 +186,25 @@ def automatic_full_apply(*, shelter: Shelter, actor: User | None, at: datetime) 
 def shelter_counts_recount(*, shelter_ids: Iterable[int], actor: User | None) -> None:
     """Set shelters' counters from their open stays, after stays were removed rather than checked
     out (removing sample or replay data), and set or lift 満員 to match."""
+    from access.figures import occupancy_by_shelter, support_counts_by_shelter, support_people_by_shelter
+
     at = timezone.now()
     shelters = shelters_lock(shelter_ids)
-    counts = {
-        row["shelter_id"]: row
-        for row in Stay.objects.filter(shelter_id__in=shelters, checked_out_at__isnull=True)
-        .values("shelter_id")
-        .annotate(
-            inside=Count("pk", filter=Q(mode=StayMode.INSIDE)),
-            outside=Count("pk", filter=~Q(mode=StayMode.INSIDE)),
-        )
-    }
+    occupancy = occupancy_by_shelter(shelter_ids=list(shelters))
+    support_counts = support_counts_by_shelter(shelter_ids=list(shelters))
+    support_people = support_people_by_shelter(shelter_ids=list(shelters))
     for shelter in shelters.values():
-        row = counts.get(shelter.pk, {"inside": 0, "outside": 0})
+        inside, outside = occupancy.get(shelter.pk, (0, 0))
+        counts = support_counts.get(shelter.pk, {})
+        held = shelter.support_counts or {}
         _adjust_counts(
             shelter,
-            inside=row["inside"] - shelter.occupancy,
-            outside=row["outside"] - shelter.outside_count,
+            Figures(
+                inside=inside - shelter.occupancy,
+                outside=outside - shelter.outside_count,
+                support_people=support_people.get(shelter.pk, 0) - shelter.support_people,
+                support={code: counts.get(code, 0) - held.get(code, 0) for code in set(counts) | set(held)},
+            ),
             actor=actor,
             at=at,
         )
@@ -192,8 +213,15 @@ def shelter_counts_recount(*, shelter_ids: Iterable[int], actor: User | None) ->
 # --- Stays --------------------------------------------------------------------------------------
 
 
-def _counts_for(mode: str) -> tuple[int, int]:
-    return (1, 0) if mode == StayMode.INSIDE else (0, 1)
+class _NotLean(Exception):
+    """The lean way met something unusual: its transaction is rolled back, the careful way goes."""
+
+
+def _lean_failed(shelter_ids: Iterable[int]) -> None:
+    """A lean attempt rolled back inside a larger transaction may have left its shelters' states
+    with the transaction's events: read them again after commit instead."""
+    if transaction.get_connection().in_atomic_block:
+        events.shelters_changed(shelter_ids)
 
 
 @dataclass(frozen=True)
@@ -214,31 +242,43 @@ def stay_check_in(
     idempotency_key: str | None = None,
     at: datetime | None = None,
     source: str = DataSource.REAL,
+    among: QuerySet[Evacuee] | None = None,
+    operator: User | None = None,
 ) -> CheckInResult:
-    """Check one person or a whole household into a shelter in one action."""
+    """Check one person or a whole household into a shelter in one action.
+
+    `among`: the people the caller may name (access.people.check_in_candidates), anyone when None;
+    `operator`: whose right to operate the shelter is checked (a request's user), nobody's when None.
+    """
     evacuee_ids = list(dict.fromkeys(evacuee_ids))
     if not evacuee_ids:
         raise ApplicationError(_("Choose at least one person to check in."), field="evacuees")
     if mode not in StayMode.values:
         raise ApplicationError(_("Unknown stay mode."), field="mode")
-    idempotency_key = idempotency_key or None
-    # A retry is answered inside `_check_in`, under the shelter's lock, where it also sees a first
-    # attempt that committed while this one waited: one lookup, not one before and one after.
+    arguments = {
+        "shelter_id": shelter_id,
+        "evacuee_ids": evacuee_ids,
+        "actor": actor,
+        "mode": mode,
+        "idempotency_key": idempotency_key or None,
+        "at": at or timezone.now(),
+        "source": source,
+        "among": among,
+        "operator": operator,
+    }
     try:
-        return _check_in(
-            shelter_id=shelter_id,
-            evacuee_ids=evacuee_ids,
-            actor=actor,
-            mode=mode,
-            idempotency_key=idempotency_key,
-            at=at or timezone.now(),
-            source=source,
-        )
+        return _check_in_lean(**arguments)
+    except (_NotLean, IntegrityError):
+        _lean_failed([shelter_id])
+    # A retry is answered inside `_check_in`, under the shelter's lock, where it also sees a first
+    # attempt that committed while this one waited.
+    try:
+        return _check_in(**arguments)
     except IntegrityError as error:
         # Lost a race: the same request committed first (idempotency key), or one of these people
         # was checked in elsewhere at the same moment (one open stay per person).
-        if idempotency_key:
-            earlier = _earlier_check_in(idempotency_key, shelter_id=shelter_id, evacuee_ids=evacuee_ids)
+        if arguments["idempotency_key"]:
+            earlier = _earlier_check_in(arguments["idempotency_key"], shelter_id=shelter_id, evacuee_ids=evacuee_ids)
             if earlier:
                 return earlier
         raise ApplicationError(
@@ -247,6 +287,65 @@ def stay_check_in(
             field="evacuees",
             status_code=409,
         ) from error
+
+
+@transaction.atomic
+def _check_in_lean(
+    *,
+    shelter_id: int,
+    evacuee_ids: list[int],
+    actor: User | None,
+    mode: str,
+    idempotency_key: str | None,
+    at: datetime,
+    source: str,
+    among: QuerySet[Evacuee] | None,
+    operator: User | None,
+) -> CheckInResult:
+    """Five statements whatever the household's size: lock the people (reading what moves the
+    counters, and whether anything of theirs moves with them), move the shelter's counters (its
+    lock, its state, the operator's right and whether it takes check-ins, in one UPDATE), insert the
+    check-in (its idempotency key unique) and the stays (one open stay per person), audit."""
+    people = (among if among is not None else Evacuee.objects.all()).filter(pk__in=evacuee_ids)
+    columns = ["pk", "anonymised_at", "requires_evacuation_support", "support_codes"]
+    pending = move_pending()
+    if pending is not None:
+        people = people.annotate(moving=pending)
+        columns.append("moving")
+    found = {row[0]: row for row in people.select_for_update(of=("self",)).order_by("pk").values_list(*columns)}
+    if len(found) != len(evacuee_ids) or any(row[1] is not None for row in found.values()):
+        raise _NotLean
+    figures = figures_of((mode, row[2], row[3]) for row in found.values())
+    state = shelter_figures_move(shelter_id, figures, at=at, accepting_only=True, operator=operator)
+    if state is None:
+        raise _NotLean
+    check_in = CheckIn.objects.create(
+        idempotency_key=idempotency_key, shelter_id=shelter_id, performed_by=actor, performed_at=at
+    )
+    stays = Stay.objects.bulk_create(
+        Stay(
+            evacuee_id=evacuee_id,
+            shelter_id=shelter_id,
+            check_in=check_in,
+            mode=mode,
+            checked_in_at=at,
+            checked_in_by=actor,
+            source=source,
+        )
+        for evacuee_id in evacuee_ids
+    )
+    moving = [pk for pk, row in found.items() if pending is not None and row[-1]]
+    if moving:
+        people_moved(evacuee_ids=moving, to_shelter_id=shelter_id, actor=actor)
+    _figures_moved(Shelter(**{name: state[name] for name in STATE_COLUMNS}), state, actor=actor, at=at)
+    audit_record(
+        actor=actor,
+        action="stay.check_in",
+        object_type="check_in",
+        object_id=check_in.pk,
+        details={"shelter": shelter_id, "evacuees": evacuee_ids, "mode": mode},
+    )
+    return CheckInResult(check_in=check_in, stays=stays, replayed=False)
 
 
 def _earlier_check_in(key: str, *, shelter_id: int, evacuee_ids: list[int]) -> CheckInResult | None:
@@ -264,6 +363,14 @@ def _earlier_check_in(key: str, *, shelter_id: int, evacuee_ids: list[int]) -> C
     return CheckInResult(check_in=check_in, stays=stays, replayed=True)
 
 
+def _refuse_unless_operator(operator: User | None, shelter_id: int) -> None:
+    if operator is not None and not can_operate_shelter(operator, shelter_id):
+        # Not 404: the shelter registry is public knowledge, the refusal is about operating it.
+        raise ApplicationError(
+            _("You do not operate this shelter."), code="permission_denied", field="shelter", status_code=403
+        )
+
+
 @transaction.atomic
 def _check_in(
     *,
@@ -274,7 +381,22 @@ def _check_in(
     idempotency_key: str | None,
     at: datetime,
     source: str,
+    among: QuerySet[Evacuee] | None,
+    operator: User | None,
 ) -> CheckInResult:
+    _refuse_unless_operator(operator, shelter_id)
+    if among is not None and among.filter(pk__in=evacuee_ids).count() != len(evacuee_ids):
+        raise NotVisible(_("Unknown person."), field="evacuees")
+    # The people's rows are locked first (the locking order), so that the retention job, which locks
+    # a person before anonymising them, never anonymises someone being checked in, and nobody
+    # changes their support needs meanwhile.
+    found = {
+        row[0]: row
+        for row in Evacuee.objects.select_for_update()
+        .filter(pk__in=evacuee_ids)
+        .order_by("pk")
+        .values_list("pk", "anonymised_at", "requires_evacuation_support", "support_codes")
+    }
     shelter = shelters_lock([shelter_id])[shelter_id]
     if idempotency_key:
         # A retry that waited for the shelter lock sees the first attempt's commit now.
@@ -288,14 +410,9 @@ def _check_in(
             code="shelter_not_open",
             field="shelter",
         )
-    # The people's rows are locked (after the shelter's, in id order) so that the retention job, which
-    # locks a person before anonymising them, never anonymises someone being checked in.
-    found = dict(
-        Evacuee.objects.select_for_update().filter(pk__in=evacuee_ids).order_by("pk").values_list("pk", "anonymised_at")
-    )
     if len(found) != len(evacuee_ids):
         raise ApplicationError(_("Unknown person."), code="not_found", field="evacuees", status_code=404)
-    if any(anonymised_at is not None for anonymised_at in found.values()):
+    if any(row[1] is not None for row in found.values()):
         raise ApplicationError(
             _("This person's data has been anonymised: register them again."),
             code="anonymised",
@@ -330,8 +447,8 @@ def _check_in(
         )
         for evacuee_id in evacuee_ids
     )
-    inside, outside = _counts_for(mode)
-    _adjust_counts(shelter, inside=inside * len(stays), outside=outside * len(stays), actor=actor, at=at)
+    figures = figures_of((mode, row[2], row[3]) for row in found.values())
+    _adjust_counts(shelter, figures, actor=actor, at=at)
     # Open cases and requests of people who stayed elsewhere before come along to this shelter.
     people_moved(evacuee_ids=evacuee_ids, to_shelter_id=shelter.pk, actor=actor)
     audit_record(
@@ -342,6 +459,14 @@ def _check_in(
         details={"shelter": shelter.pk, "evacuees": evacuee_ids, "mode": mode},
     )
     return CheckInResult(check_in=check_in, stays=stays, replayed=False)
+
+
+def _stay_figures(mode: str, evacuee_id: int) -> Figures:
+    """What one person's stay counts for, their support read now (the caller holds the shelter's lock)."""
+    requires_support, support_codes = Evacuee.objects.filter(pk=evacuee_id).values_list(
+        "requires_evacuation_support", "support_codes"
+    )[0]
+    return figures_of([(mode, requires_support, support_codes)])
 
 
 def _lock_open_stay(stay_id: int) -> Stay:
@@ -367,24 +492,127 @@ def _close_stay(
     stay.destination = destination
     stay.destination_shelter = destination_shelter
     stay.save(update_fields=["checked_out_at", "checked_out_by", "destination", "destination_shelter"])
-    inside, outside = _counts_for(stay.mode)
-    _adjust_counts(shelter, inside=-inside, outside=-outside, actor=actor, at=at)
+    _adjust_counts(shelter, -_stay_figures(stay.mode, stay.evacuee_id), actor=actor, at=at)
 
 
-@transaction.atomic
-def stay_check_out(*, stay_id: int, actor: User | None, destination: str, at: datetime | None = None) -> Stay:
+@dataclass(frozen=True)
+class _OpenStay:
+    """An open stay as the lean ways read it, without locks: checked again once the shelter is locked."""
+
+    evacuee_id: int
+    shelter_id: int
+    mode: str
+    checked_in_at: datetime
+    source: str
+    requires_support: bool
+    support_codes: str
+
+    @property
+    def figures(self) -> Figures:
+        return figures_of([(self.mode, self.requires_support, self.support_codes)])
+
+
+def _open_stay(stay_id: int, among: QuerySet[Stay] | None) -> _OpenStay:
+    row = (
+        (among if among is not None else Stay.objects.all())
+        .filter(pk=stay_id, checked_out_at__isnull=True)
+        .values_list(
+            "evacuee_id",
+            "shelter_id",
+            "mode",
+            "checked_in_at",
+            "source",
+            "evacuee__requires_evacuation_support",
+            "evacuee__support_codes",
+        )
+        .first()
+    )
+    if row is None:
+        raise _NotLean
+    return _OpenStay(*row)
+
+
+def _close_open_stay(stay_id: int, seen: _OpenStay, **changes) -> None:
+    """Close the stay read as `seen`, under its shelter's lock: the WHERE, read after that lock,
+    checks that it is still open there and that the person's support is still what was counted."""
+    closed = Stay.objects.filter(
+        pk=stay_id,
+        checked_out_at__isnull=True,
+        shelter_id=seen.shelter_id,
+        evacuee__requires_evacuation_support=seen.requires_support,
+        evacuee__support_codes=seen.support_codes,
+    ).update(**changes)
+    if not closed:
+        raise _NotLean
+
+
+def stay_check_out(
+    *,
+    stay_id: int,
+    actor: User | None,
+    destination: str,
+    at: datetime | None = None,
+    among: QuerySet[Stay] | None = None,
+) -> Stay:
+    """Check a person out. `among`: the stays the caller may move (access.people.stays_to_move),
+    any when None; another stay is not found."""
     if destination not in Destination.values:
         raise ApplicationError(_("Choose where the person is going."), field="destination")
     if destination == Destination.OTHER_SHELTER:
         raise ApplicationError(_("Use a transfer to move someone to another shelter."), field="destination")
-    shelter_id = Stay.objects.filter(pk=stay_id).values_list("shelter_id", flat=True).first()
+    at = at or timezone.now()
+    try:
+        return _check_out_lean(stay_id=stay_id, actor=actor, destination=destination, at=at, among=among)
+    except _NotLean:
+        pass
+    return _check_out(stay_id=stay_id, actor=actor, destination=destination, at=at, among=among)
+
+
+@transaction.atomic
+def _check_out_lean(*, stay_id: int, actor: User | None, destination: str, at: datetime, among) -> Stay:
+    """Four statements: read the stay, move the shelter's counters (its lock), close the stay if it
+    is still as read, audit."""
+    seen = _open_stay(stay_id, among)
+    state = shelter_figures_move(seen.shelter_id, -seen.figures, at=at)
+    if state is None:
+        raise _NotLean
+    checked_out_at = max(at, seen.checked_in_at)
+    _close_open_stay(stay_id, seen, checked_out_at=checked_out_at, checked_out_by=actor, destination=destination)
+    _figures_moved(Shelter(**{name: state[name] for name in STATE_COLUMNS}), state, actor=actor, at=at)
+    audit_record(
+        actor=actor,
+        action="stay.check_out",
+        object_type="stay",
+        object_id=stay_id,
+        details={"shelter": seen.shelter_id, "destination": destination},
+    )
+    return Stay(
+        pk=stay_id,
+        evacuee_id=seen.evacuee_id,
+        shelter_id=seen.shelter_id,
+        mode=seen.mode,
+        checked_in_at=seen.checked_in_at,
+        checked_out_at=checked_out_at,
+        checked_out_by=actor,
+        destination=destination,
+        source=seen.source,
+    )
+
+
+def _stay_shelter(stay_id: int, among: QuerySet[Stay] | None) -> int:
+    stays = among if among is not None else Stay.objects.all()
+    shelter_id = stays.filter(pk=stay_id).values_list("shelter_id", flat=True).first()
     if shelter_id is None:
         raise ApplicationError(_("Stay not found."), code="not_found", status_code=404)
+    return shelter_id
+
+
+@transaction.atomic
+def _check_out(*, stay_id: int, actor: User | None, destination: str, at: datetime, among) -> Stay:
+    shelter_id = _stay_shelter(stay_id, among)
     shelter = shelters_lock([shelter_id])[shelter_id]
     stay = _lock_open_stay(stay_id)
-    _close_stay(
-        stay, shelter=shelter, actor=actor, destination=destination, destination_shelter=None, at=at or timezone.now()
-    )
+    _close_stay(stay, shelter=shelter, actor=actor, destination=destination, destination_shelter=None, at=at)
     audit_record(
         actor=actor,
         action="stay.check_out",
@@ -395,15 +623,76 @@ def stay_check_out(*, stay_id: int, actor: User | None, destination: str, at: da
     return stay
 
 
-@transaction.atomic
 def stay_transfer(
-    *, stay_id: int, to_shelter_id: int, actor: User | None, mode: str | None = None, at: datetime | None = None
+    *,
+    stay_id: int,
+    to_shelter_id: int,
+    actor: User | None,
+    mode: str | None = None,
+    at: datetime | None = None,
+    among: QuerySet[Stay] | None = None,
 ) -> Stay:
-    """Move a person to another shelter: closes this stay and opens one there, atomically."""
+    """Move a person to another shelter: closes this stay and opens one there, atomically.
+    `among`: as for a check-out."""
     at = at or timezone.now()
-    from_shelter_id = Stay.objects.filter(pk=stay_id).values_list("shelter_id", flat=True).first()
-    if from_shelter_id is None:
-        raise ApplicationError(_("Stay not found."), code="not_found", status_code=404)
+    arguments = {"stay_id": stay_id, "to_shelter_id": to_shelter_id, "actor": actor, "mode": mode, "at": at}
+    try:
+        return _transfer_lean(**arguments, among=among)
+    except (_NotLean, IntegrityError):
+        _lean_failed([to_shelter_id])
+    return _transfer(**arguments, among=among)
+
+
+@transaction.atomic
+def _transfer_lean(
+    *, stay_id: int, to_shelter_id: int, actor: User | None, mode: str | None, at: datetime, among
+) -> Stay:
+    seen = _open_stay(stay_id, among)
+    if seen.shelter_id == to_shelter_id:
+        raise _NotLean
+    new_mode = mode or seen.mode
+    arriving = figures_of([(new_mode, seen.requires_support, seen.support_codes)])
+    moves = {seen.shelter_id: (-seen.figures, False), to_shelter_id: (arriving, True)}
+    states = {}
+    for shelter_id in sorted(moves):  # the locking order: shelters in id order
+        figures, accepting_only = moves[shelter_id]
+        states[shelter_id] = shelter_figures_move(shelter_id, figures, at=at, accepting_only=accepting_only)
+        if states[shelter_id] is None:
+            raise _NotLean
+    _close_open_stay(
+        stay_id,
+        seen,
+        checked_out_at=max(at, seen.checked_in_at),
+        checked_out_by=actor,
+        destination=Destination.OTHER_SHELTER,
+        destination_shelter_id=to_shelter_id,
+    )
+    check_in = CheckIn.objects.create(shelter_id=to_shelter_id, performed_by=actor, performed_at=at)
+    new_stay = Stay.objects.create(
+        evacuee_id=seen.evacuee_id,
+        shelter_id=to_shelter_id,
+        check_in=check_in,
+        mode=new_mode,
+        checked_in_at=at,
+        checked_in_by=actor,
+        source=seen.source,
+    )
+    people_moved(evacuee_ids=[seen.evacuee_id], to_shelter_id=to_shelter_id, actor=actor)
+    for state in states.values():
+        _figures_moved(Shelter(**{name: state[name] for name in STATE_COLUMNS}), state, actor=actor, at=at)
+    audit_record(
+        actor=actor,
+        action="stay.transfer",
+        object_type="stay",
+        object_id=new_stay.pk,
+        details={"from_stay": stay_id, "from_shelter": seen.shelter_id, "to_shelter": to_shelter_id},
+    )
+    return new_stay
+
+
+@transaction.atomic
+def _transfer(*, stay_id: int, to_shelter_id: int, actor: User | None, mode: str | None, at: datetime, among) -> Stay:
+    from_shelter_id = _stay_shelter(stay_id, among)
     if from_shelter_id == to_shelter_id:
         raise ApplicationError(_("The person is already in this shelter."), field="to_shelter")
     shelters = shelters_lock([from_shelter_id, to_shelter_id])
@@ -435,8 +724,7 @@ def stay_transfer(
         checked_in_by=actor,
         source=stay.source,
     )
-    inside, outside = _counts_for(mode)
-    _adjust_counts(target, inside=inside, outside=outside, actor=actor, at=at)
+    _adjust_counts(target, _stay_figures(mode, stay.evacuee_id), actor=actor, at=at)
     people_moved(evacuee_ids=[stay.evacuee_id], to_shelter_id=target.pk, actor=actor)
     audit_record(
         actor=actor,
@@ -469,6 +757,9 @@ class PersonData:
 
 
 def _set_support_needs(evacuee: Evacuee, needs: dict[str, str]) -> None:
+    """Write the person's support needs, and their codes on their own row (`support_codes`, which
+    the shelters' counters are moved by). A staying person's counters are the caller's business:
+    `evacuee_update` holds the shelter's lock."""
     categories = {c.code: c for c in SupportCategory.objects.filter(code__in=needs)}
     unknown = set(needs) - categories.keys()
     if unknown:
@@ -480,6 +771,10 @@ def _set_support_needs(evacuee: Evacuee, needs: dict[str, str]) -> None:
         SupportNeed.objects.update_or_create(
             evacuee=evacuee, category=categories[code], defaults={"notes": (notes or "")[:500]}
         )
+    support_codes = ",".join(sorted(needs))
+    if evacuee.support_codes != support_codes:
+        evacuee.support_codes = support_codes
+        evacuee.save(update_fields=["support_codes"])
 
 
 def _create_evacuee(person: PersonData, *, household: Household | None, source: str) -> Evacuee:
@@ -548,6 +843,7 @@ def evacuee_update(*, evacuee_id: int, actor: User | None, changes: dict) -> Eva
     if evacuee.anonymised_at is not None:
         raise ApplicationError(_("This person's data has been anonymised: register them again."), field="evacuee")
     needs = changes.pop("support_needs", None)
+    support_before = (evacuee.requires_evacuation_support, evacuee.support_codes)
     changed = []
     for field, value in changes.items():
         if field not in UPDATABLE_EVACUEE_FIELDS:
@@ -559,18 +855,59 @@ def evacuee_update(*, evacuee_id: int, actor: User | None, changes: dict) -> Eva
         if getattr(evacuee, field) != value:
             setattr(evacuee, field, value)
             changed.append(field)
+    if needs is not None and set(needs) != set(codes_of(evacuee.support_codes)):
+        # Validate before any lock: an unknown code is refused before a shelter waits on us.
+        _support_categories_exist(needs)
     if changed:
         evacuee.save(update_fields=[*changed, "updated_at"])
+    support_after = (
+        evacuee.requires_evacuation_support,
+        ",".join(sorted(needs)) if needs is not None else evacuee.support_codes,
+    )
+    if support_after != support_before:
+        # Their shelter's lock first: its counters move with their support, and a check-out there
+        # reads their support as counted.
+        _support_changed(evacuee, support_before, support_after, actor=actor)
     if needs is not None:
         _set_support_needs(evacuee, needs)
         changed.append("support_needs")
-    if {"support_needs", "requires_evacuation_support"} & set(changed):
-        # Support counts are part of the shelter's live figures.
-        events.shelters_changed(evacuee.stays.filter(checked_out_at__isnull=True).values_list("shelter_id", flat=True))
     audit_record(
         actor=actor, action="evacuee.update", object_type="evacuee", object_id=evacuee.pk, details={"fields": changed}
     )
     return evacuee
+
+
+def _support_categories_exist(needs) -> None:
+    known = set(SupportCategory.objects.filter(code__in=list(needs)).values_list("code", flat=True))
+    unknown = set(needs) - known
+    if unknown:
+        raise ApplicationError(
+            _("Unknown support need: %(codes)s") % {"codes": ", ".join(sorted(unknown))}, field="support_needs"
+        )
+
+
+def _support_changed(
+    evacuee: Evacuee, before: tuple[bool, str], after: tuple[bool, str], *, actor: User | None
+) -> None:
+    """Move the counters of the shelter where the (locked) person stays from their support as it
+    was to as it is now, under that shelter's lock. A check-out or transfer that got there first
+    moved them already: the stay is read again once the shelter is locked."""
+    at = timezone.now()
+    for _attempt in range(3):
+        stay = Stay.objects.filter(evacuee=evacuee, checked_out_at__isnull=True).values_list("shelter_id").first()
+        if stay is None:
+            return
+        shelter = shelters_lock([stay[0]])[stay[0]]
+        mode = (
+            Stay.objects.filter(evacuee=evacuee, checked_out_at__isnull=True, shelter=shelter)
+            .values_list("mode", flat=True)
+            .first()
+        )
+        if mode is not None:
+            figures = figures_of([(mode, *after)]) + -figures_of([(mode, *before)])
+            _adjust_counts(shelter, figures, actor=actor, at=at)
+            return
+    raise ApplicationError(_("This person was moved at the same moment. Try again."), code="conflict", status_code=409)
 
 
 @transaction.atomic
@@ -615,7 +952,6 @@ def household_set_members(
     return household
 
 
-@transaction.atomic
 def walk_in_register_and_check_in(
     *,
     shelter_id: int,
@@ -625,6 +961,35 @@ def walk_in_register_and_check_in(
     idempotency_key: str | None = None,
     consent_answers: Mapping[str, str] | None = None,
 ) -> CheckInResult:
+    """The desk's one-form path: see `_walk_in`. A retry (the same idempotency key) registers the
+    people again, finds the key taken at the check-in, rolls all of it back and answers with the
+    first check-in: the key's unique index decides, no lookup precedes the common case."""
+    try:
+        return _walk_in(
+            shelter_id=shelter_id,
+            members=members,
+            actor=actor,
+            mode=mode,
+            idempotency_key=idempotency_key,
+            consent_answers=consent_answers,
+        )
+    except ApplicationError as error:
+        earlier = CheckIn.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        if error.code != "idempotency_key_reused" or earlier is None:
+            raise
+        return CheckInResult(check_in=earlier, stays=list(earlier.stays.order_by("id")), replayed=True)
+
+
+@transaction.atomic
+def _walk_in(
+    *,
+    shelter_id: int,
+    members: Sequence[PersonData],
+    actor: User | None,
+    mode: str,
+    idempotency_key: str | None,
+    consent_answers: Mapping[str, str] | None,
+) -> CheckInResult:
     """The desk's one-form path: a new household registered and checked in together.
 
     `consent_answers` (category -> given | refused) are the resident's answers to the desk's
@@ -633,9 +998,6 @@ def walk_in_register_and_check_in(
     records and the check-in are one transaction: a check-in refused (the shelter closed meanwhile)
     leaves no person and no consent behind. `result.not_recorded` names what was left out.
     """
-    if idempotency_key and CheckIn.objects.filter(idempotency_key=idempotency_key).exists():
-        check_in = CheckIn.objects.get(idempotency_key=idempotency_key)
-        return CheckInResult(check_in=check_in, stays=list(check_in.stays.order_by("id")), replayed=True)
     if not members:
         raise ApplicationError(_("A household needs at least one member."), field="members")
     answers = dict(consent_answers or {})

@@ -2,6 +2,7 @@
 moving open cases with their person to another shelter."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from common.audit import audit_record
@@ -73,6 +74,11 @@ def follow_up_change_state(*, follow_up_id: int, to_state: str, actor: User, not
         details={"to_state": to_state},
     )
     return follow_up
+
+
+def follow_ups_open_for_person() -> Exists:
+    """True for a person (an Evacuee row) with an open case: what `follow_ups_follow_person` moves."""
+    return Exists(FollowUp.objects.filter(evacuee_id=OuterRef("pk")).exclude(state=FollowUpState.CLOSED))
 
 
 def follow_ups_follow_person(move: PeopleMoved) -> None:

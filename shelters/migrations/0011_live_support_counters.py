@@ -38,7 +38,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shelters', '0009_retention'),
+        ('shelters', '0010_stay_change_keys'),
     ]
 
     operations = [

@@ -1,8 +1,10 @@
 """Every write to shelters, evacuees and stays. Views, the API, commands and tasks call these.
 
-Locking order, to stay free of deadlocks: the people being checked in or changed (in id order),
-then shelters (in id order), then stays, then what moves with a person (their open follow-up cases
-and supply requests, see services/moves.py). Check-outs and transfers lock no person.
+Locking order, to stay free of deadlocks: the people being checked in, transferred or changed (in
+id order), then shelters (in id order), then stays, then what moves with a person (their open
+follow-up cases and supply requests, see services/moves.py). A check-out locks no person. Whoever
+opens a stay holds the person: a second check-in of them waits on that lock, never on the open
+stay's unique index while holding a shelter another is waiting for.
 
 Each shelter's live figures (occupancy, outside count, support counts) are counters that change
 only here, in the same transaction as the stays they count and under that shelter's row lock
@@ -532,6 +534,20 @@ def _open_stay(stay_id: int, among: QuerySet[Stay] | None) -> _OpenStay:
     return _OpenStay(*row)
 
 
+def _person_locked(seen: _OpenStay) -> _OpenStay:
+    """Lock the person of a stay about to be moved (the locking order: people first), and read
+    their support again under that lock."""
+    support = (
+        Evacuee.objects.select_for_update()
+        .filter(pk=seen.evacuee_id)
+        .values_list("requires_evacuation_support", "support_codes")
+        .first()
+    )
+    if support is None:
+        raise _NotLean
+    return replace(seen, requires_support=support[0], support_codes=support[1])
+
+
 def _close_open_stay(stay_id: int, seen: _OpenStay, **changes) -> None:
     """Close the stay read as `seen`, under its shelter's lock: the WHERE, read after that lock,
     checks that it is still open there and that the person's support is still what was counted."""
@@ -647,7 +663,7 @@ def stay_transfer(
 def _transfer_lean(
     *, stay_id: int, to_shelter_id: int, actor: User | None, mode: str | None, at: datetime, among
 ) -> Stay:
-    seen = _open_stay(stay_id, among)
+    seen = _person_locked(_open_stay(stay_id, among))
     if seen.shelter_id == to_shelter_id:
         raise _NotLean
     new_mode = mode or seen.mode
@@ -693,6 +709,8 @@ def _transfer_lean(
 @transaction.atomic
 def _transfer(*, stay_id: int, to_shelter_id: int, actor: User | None, mode: str | None, at: datetime, among) -> Stay:
     from_shelter_id = _stay_shelter(stay_id, among)
+    # People first (the locking order): the person of the stay, not the stay itself yet.
+    Evacuee.objects.select_for_update(of=("self",)).filter(stays__pk=stay_id).values_list("pk").first()
     if from_shelter_id == to_shelter_id:
         raise ApplicationError(_("The person is already in this shelter."), field="to_shelter")
     shelters = shelters_lock([from_shelter_id, to_shelter_id])

@@ -418,8 +418,8 @@ def test_a_closed_shelter_refuses_its_items_with_the_single_endpoints_error(api_
 # check-in service's own statements and nothing of the batch's (12 here: its transaction is a
 # savepoint inside the test's, SAVEPOINT and RELEASE counted; in production BEGIN and COMMIT are
 # not). The lean check-in (issue 12, part 1) changes these: re-pin them with it.
-QUERIES_FOR_ONE = 14
-QUERIES_PER_ITEM = 12
+QUERIES_FOR_ONE = 9
+QUERIES_PER_ITEM = 7
 
 
 @pytest.mark.parametrize("size", [1, 10])
@@ -440,8 +440,8 @@ def test_a_batch_of_check_ins_costs_the_service_queries_per_item_and_no_more(
 # A shelter manager's batch: their shelters once (the policy caches them on the user), then per
 # item the one query of evacuees_for_check_in (the person is someone the lookup found) before the
 # service's: as /api/check-ins/ does for one.
-MANAGER_QUERIES_FOR_ONE = 16
-MANAGER_QUERIES_PER_ITEM = 13
+MANAGER_QUERIES_FOR_ONE = 11
+MANAGER_QUERIES_PER_ITEM = 8
 
 
 @pytest.mark.parametrize("size", [1, 10])

@@ -23,9 +23,9 @@ STATEMENTS = {
     "check-in": 6,
     # token + user; the stay read; the counters' UPDATE; the stay closed; the audit.
     "check-out": 5,
-    # token + user; the stay read; both shelters' counters; the stay closed; the check-in and stay;
-    # the two move handlers (open supply requests, open follow-up cases); the audit.
-    "transfer": 10,
+    # token + user; the stay read; the person locked; both shelters' counters; the stay closed; the
+    # check-in and stay; the two move handlers (open supply requests, open follow-up cases); the audit.
+    "transfer": 11,
 }
 
 

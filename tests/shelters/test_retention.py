@@ -252,7 +252,7 @@ def every_aggregate(now, hq) -> dict:
         "support_counts": figures.support_counts_by_shelter(shelter_ids=shelter_ids),
         "support_people": figures.support_people_by_shelter(shelter_ids=shelter_ids),
         "open_follow_ups": figures.open_follow_up_counts(shelter_ids=shelter_ids),
-        "stays_inside": figures.stays_inside_between(shelter_ids=None, since=since, now=now),
+        "stays_inside": figures.stays_inside_between(shelter_ids=None, since=since, now=now, bucket_seconds=3600),
         "responses": figures.response_figures(start=since, end=now + dt.timedelta(minutes=1)),
         "survey_needs": figures.survey_needs_not_received(),
         "waiting_requests": figures.waiting_request_totals(),

@@ -63,7 +63,7 @@ PERSONAL: dict[str, Personal] = {
     "check-in-list": Personal((people.check_in_candidates, people.evacuees_for_check_in), shows=False),
     # Answers ids and figures only (shelters/api_batch.py): it writes for people, shows none of them.
     "batch-apply": Personal(
-        (people.evacuees_for_check_in, people.access_stay_by_id, people.stays_for_list), shows=False
+        (people.check_in_candidates, people.evacuees_for_check_in, people.stays_to_move), shows=False
     ),
     "supply-request-list": Personal((supply_requests.supply_requests_for_list, people.access_evacuee_by_id)),
     "supply-request-detail": Personal((supply_requests.access_supply_request_by_id,)),

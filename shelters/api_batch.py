@@ -11,7 +11,7 @@ each item and does nothing twice: check-ins and walk-ins keep the key on CheckIn
 transfers on StayChangeKey (services/stay_keys.py).
 
 The answer carries ids and figures only, never a name: nothing of a person is shown, so no read
-is recorded (as the desk's answers); the desk already has the names it queued.
+is recorded (as the single endpoints now); the desk already has the names it queued.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -104,89 +104,89 @@ class _Batch:
         return {**answer, "status": status, "replayed": replayed, "result": result, "error": None}
 
     def check_in(self, item: dict):
-        self.operate(item["shelter"])
-        evacuee_ids = people.evacuees_for_check_in(
-            self.user, evacuee_ids=item["evacuees"], household_id=item["household"], lookup=item["lookup"]
-        )
+        # As /api/check-ins/: the service checks that the user operates the shelter and locks the
+        # people through the ones they may name, in its one statement; a household is looked up first.
+        evacuee_ids = item["evacuees"]
+        if item["household"] is not None:
+            self.operate(item["shelter"])
+            evacuee_ids = people.evacuees_for_check_in(
+                self.user, evacuee_ids=evacuee_ids, household_id=item["household"], lookup=item["lookup"]
+            )
         result = services.stay_check_in(
             shelter_id=item["shelter"],
             evacuee_ids=evacuee_ids,
             actor=self.user,
             mode=item["mode"],
             idempotency_key=item["idempotency_key"],
+            among=people.check_in_candidates(self.user, lookup=item["lookup"]),
+            operator=self.user,
         )
         return _checked_in(result)
 
     def walk_in(self, item: dict):
+        # As the desk's walk-in form: at a shelter the user operates. A retry racing the first
+        # attempt is answered by the service with the check-in the key made.
         self.operate(item["shelter"])
-
-        def register():
-            return services.walk_in_register_and_check_in(
-                shelter_id=item["shelter"],
-                members=[services.PersonData(**member) for member in item["members"]],
-                actor=self.user,
-                mode=item["mode"],
-                idempotency_key=item["idempotency_key"],
-                consent_answers=item["consent_answers"],
-            )
-
-        try:
-            result = register()
-        except ApplicationError as error:
-            if error.code != "idempotency_key_reused":
-                raise
-            # The same walk-in, sent twice at once, committed first under the other request: this
-            # one registered its own people before it saw the key, and was rolled back. Asked
-            # again, the service answers the check-in the key made.
-            result = register()
+        result = services.walk_in_register_and_check_in(
+            shelter_id=item["shelter"],
+            members=[services.PersonData(**member) for member in item["members"]],
+            actor=self.user,
+            mode=item["mode"],
+            idempotency_key=item["idempotency_key"],
+            consent_answers=item["consent_answers"],
+        )
         if result.replayed and result.check_in.shelter_id != item["shelter"]:
             raise _key_reused()
         return _checked_in(result)
 
-    def stay_of(self, item: dict) -> Stay:
-        """The item's stay, at a shelter the user operates, as /api/stays/<id>/ finds it. Nothing of
-        the person is shown, so nothing is recorded (purpose None)."""
+    def stay_id_of(self, item: dict) -> int:
+        """The item's stay: named, or the person's. The service finds it only among the stays the
+        user may move (access.people.stays_to_move), as /api/stays/<id>/check-out/ does."""
         if item["stay"] is not None:
-            return people.access_stay_by_id(self.user, item["stay"], purpose=None)
+            return item["stay"]
         # By person: on a retry, the stay this key already changed (closed by now); else their open stay.
         changed = services.stay_changed_by_key(idempotency_key=item["idempotency_key"])
         if changed is not None:
-            stay = people.access_stay_by_id(self.user, changed, purpose=None)
-            if stay.evacuee_id != item["evacuee"]:
+            stay_id, evacuee_id = changed
+            if evacuee_id != item["evacuee"]:
                 raise _key_reused()
-            return stay
-        found = people.stays_for_list(
-            user=self.user, purpose=None, filters=people.StayFilters(evacuee_id=item["evacuee"], open=True)
+            return stay_id
+        stay_id = (
+            self.movable()
+            .filter(evacuee_id=item["evacuee"], checked_out_at__isnull=True)
+            .values_list("pk", flat=True)
+            .first()
         )
-        if not found:
+        if stay_id is None:
             raise NotVisible(field="evacuee")
-        return found[0]
+        return stay_id
+
+    def movable(self):
+        return people.stays_to_move(self.user)
 
     def check_out(self, item: dict):
-        # As /api/stays/<id>/check-out/.
-        stay = self.stay_of(item)
-        self.operate(stay.shelter_id)
         done = services.stay_check_out_once(
             idempotency_key=item["idempotency_key"],
-            stay_id=stay.pk,
+            stay_id=self.stay_id_of(item),
             actor=self.user,
             destination=item["destination"],
+            among=self.movable(),
         )
         return 200, done.replayed, _result(shelter_id=done.stay.shelter_id, stays=[done.stay], closed=True)
 
     def transfer(self, item: dict):
-        # As /api/stays/<id>/transfer/: from a shelter the user operates, to any open shelter.
-        stay = self.stay_of(item)
-        self.operate(stay.shelter_id)
+        # From a stay the user may move, to any open shelter, as /api/stays/<id>/transfer/.
         done = services.stay_transfer_once(
             idempotency_key=item["idempotency_key"],
-            stay_id=stay.pk,
+            stay_id=self.stay_id_of(item),
             to_shelter_id=item["to_shelter"],
             actor=self.user,
             mode=item["mode"],
+            among=self.movable(),
         )
         status = 200 if done.replayed else 201
-        return status, done.replayed, _result(shelter_id=done.stay.shelter_id, stays=[done.stay], from_stay_id=stay.pk)
+        result = _result(shelter_id=done.stay.shelter_id, stays=[done.stay], from_stay_id=done.from_stay_id)
+        return status, done.replayed, result
 
 
 def _checked_in(result: services.CheckInResult):

@@ -12,6 +12,7 @@ Locking order: the key's row (its unique index) first, then what the stay servic
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,10 +28,12 @@ class StayChangeResult:
     replayed: bool  # True when the key was already used for this change
 
 
-def stay_changed_by_key(*, idempotency_key: str) -> int | None:
-    """The stay a check-out or transfer with this key changed, if one did: a retry that names the
-    person finds it here, after its first attempt closed the person's open stay."""
-    return StayChangeKey.objects.filter(idempotency_key=idempotency_key).values_list("stay_id", flat=True).first()
+def stay_changed_by_key(*, idempotency_key: str) -> tuple[int, int] | None:
+    """(The stay, its person) a check-out or transfer with this key changed, if one did: a retry
+    that names the person finds it here, after its first attempt closed the person's open stay."""
+    return (
+        StayChangeKey.objects.filter(idempotency_key=idempotency_key).values_list("stay_id", "stay__evacuee_id").first()
+    )
 
 
 def _claim(*, idempotency_key: str, kind: str, stay_id: int) -> tuple[int | None, StayChangeKey | None]:
@@ -51,7 +54,17 @@ def _claim(*, idempotency_key: str, kind: str, stay_id: int) -> tuple[int | None
     return record.pk, None
 
 
-def _replay(earlier: StayChangeKey, *, kind: str, stay_id: int, to_shelter_id: int | None = None) -> StayChangeResult:
+def _replay(
+    earlier: StayChangeKey,
+    *,
+    kind: str,
+    stay_id: int,
+    among: QuerySet[Stay] | None,
+    to_shelter_id: int | None = None,
+) -> StayChangeResult:
+    if among is not None and not among.filter(pk=earlier.stay_id).exists():
+        # Someone else's key: their stay is not found, as it would not be for a first attempt.
+        raise ApplicationError(_("Stay not found."), code="not_found", status_code=404)
     same = earlier.kind == kind and earlier.stay_id == stay_id
     if kind == StayChangeKey.Kind.TRANSFER:
         same = same and earlier.new_stay is not None and earlier.new_stay.shelter_id == to_shelter_id
@@ -69,24 +82,40 @@ def _replay(earlier: StayChangeKey, *, kind: str, stay_id: int, to_shelter_id: i
 
 @transaction.atomic
 def stay_check_out_once(
-    *, idempotency_key: str, stay_id: int, actor: User | None, destination: str
+    *,
+    idempotency_key: str,
+    stay_id: int,
+    actor: User | None,
+    destination: str,
+    among: QuerySet[Stay] | None = None,
 ) -> StayChangeResult:
-    """`stay_check_out`, or the answer of the check-out this key already made."""
+    """`stay_check_out`, or the answer of the check-out this key already made. `among`: the stays
+    the caller may move (access.people.stays_to_move), any when None; a retry is answered only
+    for one of them."""
     _claimed, earlier = _claim(idempotency_key=idempotency_key, kind=StayChangeKey.Kind.CHECK_OUT, stay_id=stay_id)
     if earlier is not None:
-        return _replay(earlier, kind=StayChangeKey.Kind.CHECK_OUT, stay_id=stay_id)
-    stay = stay_check_out(stay_id=stay_id, actor=actor, destination=destination)
+        return _replay(earlier, kind=StayChangeKey.Kind.CHECK_OUT, stay_id=stay_id, among=among)
+    stay = stay_check_out(stay_id=stay_id, actor=actor, destination=destination, among=among)
     return StayChangeResult(stay=stay, from_stay_id=None, replayed=False)
 
 
 @transaction.atomic
 def stay_transfer_once(
-    *, idempotency_key: str, stay_id: int, to_shelter_id: int, actor: User | None, mode: str | None = None
+    *,
+    idempotency_key: str,
+    stay_id: int,
+    to_shelter_id: int,
+    actor: User | None,
+    mode: str | None = None,
+    among: QuerySet[Stay] | None = None,
 ) -> StayChangeResult:
-    """`stay_transfer`, or the answer of the transfer this key already made."""
+    """`stay_transfer`, or the answer of the transfer this key already made. `among`: as for a
+    check-out."""
     claimed, earlier = _claim(idempotency_key=idempotency_key, kind=StayChangeKey.Kind.TRANSFER, stay_id=stay_id)
     if earlier is not None:
-        return _replay(earlier, kind=StayChangeKey.Kind.TRANSFER, stay_id=stay_id, to_shelter_id=to_shelter_id)
-    new_stay = stay_transfer(stay_id=stay_id, to_shelter_id=to_shelter_id, actor=actor, mode=mode)
+        return _replay(
+            earlier, kind=StayChangeKey.Kind.TRANSFER, stay_id=stay_id, among=among, to_shelter_id=to_shelter_id
+        )
+    new_stay = stay_transfer(stay_id=stay_id, to_shelter_id=to_shelter_id, actor=actor, mode=mode, among=among)
     StayChangeKey.objects.filter(pk=claimed).update(new_stay=new_stay)
     return StayChangeResult(stay=new_stay, from_stay_id=stay_id, replayed=False)

@@ -108,7 +108,8 @@ def median(values: list[float]) -> float:
 
 # --- CPU from /proc ------------------------------------------------------------------------------
 
-BACKEND = re.compile(r"^postgres: (\S+) (\S+) (\S+\(\d+\)|\[local\])")
+# "postgres: [cluster name: ]user database host(port) state" (Debian names its cluster "15/main").
+BACKEND = re.compile(r"^postgres: (?:\S+: )?(\S+) (\S+) (\S+\(\d+\)|\[local\])")
 PARALLEL = re.compile(r"parallel worker for PID (\d+)")
 
 
@@ -187,11 +188,11 @@ def postgres_role(table: dict[int, Proc], pid: int, database: str, ours: set[int
     proc = table[pid]
     backend = BACKEND.match(proc.cmd)
     if backend:
-        return "pg" if backend.group(2) == database else "pg_other"
+        return "pg_db" if backend.group(2) == database else "pg_other"
     parallel = PARALLEL.search(proc.cmd)
     if parallel:
-        return "pg" if int(parallel.group(1)) in ours else "pg_other"
-    return "pg"  # the postmaster and the background processes, shared by every database
+        return "pg_db" if int(parallel.group(1)) in ours else "pg_other"
+    return "pg_bg"  # the postmaster and the background processes, shared by every database
 
 
 @dataclass
@@ -228,7 +229,7 @@ class CpuMeter:
         for pid in postgres:
             role = postgres_role(table, pid, self.database, ours)
             ticks.setdefault(role, {})[pid] = table[pid].ticks
-            reaped["pg_other" if role == "pg" else role] += table[pid].reaped
+            reaped["pg_other" if role in ("pg_db", "pg_bg") else role] += table[pid].reaped
         for pid, proc in table.items():
             if proc.comm == "redis-server" and pid not in ticks.get("redis", {}):
                 ticks.setdefault("redis", {})[pid] = proc.ticks
@@ -244,7 +245,8 @@ class CpuMeter:
             total = sum(t - old.get(pid, 0) for pid, t in after.ticks.get(role, {}).items())
             total += after.reaped.get(role, 0) - before.reaped.get(role, 0)
             used[role] = total / CLOCK_TICKS
-        used["pg_all"] = used.get("pg", 0.0) + used.get("pg_other", 0.0)
+        used["pg"] = used.get("pg_db", 0.0) + used.get("pg_bg", 0.0)
+        used["pg_all"] = used["pg"] + used.get("pg_other", 0.0)
         used["server"] = sum(v for role, v in used.items() if role.startswith("server:"))
         used["client"] = after.client - before.client
         used["wall"] = after.at - before.at

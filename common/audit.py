@@ -13,3 +13,14 @@ def audit_record(*, actor, action: str, object_type: str, object_id, details: di
         details=details or {},
         at=timezone.now(),
     )
+
+
+def audit_records(*, actor, action: str, object_type: str, entries: dict) -> None:
+    """Record the same action on several objects in one INSERT: {object_id: details}."""
+    if not entries:
+        return
+    at = timezone.now()
+    AuditEntry.objects.bulk_create(
+        AuditEntry(actor=actor, action=action, object_type=object_type, object_id=str(pk), details=details or {}, at=at)
+        for pk, details in entries.items()
+    )

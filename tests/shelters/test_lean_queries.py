@@ -26,6 +26,10 @@ STATEMENTS = {
     # token + user; the stay read; the person locked; both shelters' counters; the stay closed; the
     # check-in and stay; the two move handlers (open supply requests, open follow-up cases); the audit.
     "transfer": 11,
+    # A walk-in without consent answers (the service): whether a disaster is open (the consent
+    # context); the household, its people and its representative; the audit; the check-in's five.
+    # Support needs add two whatever the household's size: their categories read, their rows inserted.
+    "walk-in": 10,
 }
 
 
@@ -78,3 +82,23 @@ def test_a_check_out_and_a_transfer_cost_their_pinned_statements(hq, manager_a, 
     )
 
     assert (out, moved) == (STATEMENTS["check-out"], STATEMENTS["transfer"])
+
+
+def walk_in(shelter, members: int):
+    from shelters.services import PersonData
+
+    people = [PersonData(name=f"会津 {i}", support_needs={"elderly": ""} if i % 2 else None) for i in range(members)]
+    return lambda: services.walk_in_register_and_check_in(shelter_id=shelter.pk, members=people, actor=None)
+
+
+def test_a_walk_in_costs_the_same_statements_for_one_person_or_a_household(shelter_a, support_categories):
+    shelter_a.capacity = 100
+    shelter_a.save()
+    counts = []
+    for members in (1, 4):
+        with CaptureQueriesContext(connection) as captured:
+            result = walk_in(shelter_a, members)()
+        assert len(result.stays) == members
+        counts.append(len([q for q in captured.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]))
+
+    assert counts == [STATEMENTS["walk-in"], STATEMENTS["walk-in"] + 2]  # the second with support needs

@@ -16,7 +16,9 @@ is sent and before each snapshot after the first, so a stale socket never gets a
 the control event arrives.
 
 Async consumers: a wall of dashboards is thousands of idle sockets and a fan-out per event; the
-few database reads (permission, snapshot) run in the thread pool.
+few database reads (session, permission, snapshot) run in the thread pool, several at a time
+(realtime/threads.py), and the snapshot's shared half is built once per stream position
+(realtime/snapshots.py).
 """
 
 import asyncio
@@ -27,7 +29,7 @@ from collections import defaultdict
 from importlib import import_module
 from types import SimpleNamespace
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
@@ -36,6 +38,7 @@ from realtime import broadcast, streams
 from realtime.events import CONTROL_STREAM, USER_RIGHTS_CHANGED, session_fingerprint
 from realtime.hub import hub
 from realtime.snapshots import SharedHalf, shared_snapshots
+from realtime.threads import in_pool
 from realtime.wire import Frame, SocketWriter
 
 logger = logging.getLogger(__name__)
@@ -86,6 +89,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.kind_name = kind_name or self.kind_name
 
+    async def dispatch(self, message):
+        """As channels' own, without its `aclose_old_connections` before every message: a hop to the
+        one shared sync thread per socket per message, for connections this consumer never leaves
+        open (each of its reads closes its own: realtime/threads.py)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     # --- Connecting -----------------------------------------------------------------------------
 
     async def connect(self):
@@ -99,7 +111,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         session = self.scope.get("session")
         self.session_key = getattr(session, "session_key", None) if session is not None else None
         self.session_fingerprint = session_fingerprint(self.session_key)
-        if await database_sync_to_async(self.refused)(user) is not None:
+        if await in_pool(self.refused)(user) is not None:
             await self.close(code=FORBIDDEN)
             return
         self.stream = self.kind.stream_name(self.key)
@@ -169,7 +181,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def recheck(self) -> None:
         showed_names = self.shows_names
-        code = await database_sync_to_async(self._recheck_in_thread)()
+        code = await in_pool(self._recheck_in_thread)()
         if code is not None:
             await self.revoke(code)
         elif showed_names and not self.shows_names:
@@ -218,7 +230,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
         The user's own half is built per socket; the shared half is the one the process built for
         this stream at this position, whoever asked first (realtime/snapshots.py)."""
-        code, position, personal = await database_sync_to_async(self._snapshot_in_thread)(user)
+        code, position, personal = await in_pool(self._snapshot_in_thread)(user)
         if code is not None:
             await self.revoke(code)
             return
@@ -247,7 +259,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def _send_list_later(self, named_list: streams.NamedList) -> None:
         await asyncio.sleep(NAMED_LIST_DELAY)
-        code, items = await database_sync_to_async(self._list_in_thread)(named_list)
+        code, items = await in_pool(self._list_in_thread)(named_list)
         if code is not None:
             await self.revoke(code)
         elif items is not None and not self.revoked:

@@ -24,9 +24,8 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from channels.db import database_sync_to_async
-
 from realtime.broadcast import Position
+from realtime.threads import in_pool
 
 MAX_AGE = 5.0  # seconds a shared half is reused at the same position
 KEPT_PER_STREAM = 2  # positions kept per stream: a socket that read the one before still finds it
@@ -64,7 +63,7 @@ class SharedSnapshots:
             if not failed and time.monotonic() - started < MAX_AGE:
                 return await asyncio.shield(build)
         # A task of its own, so a socket that goes away while waiting does not cancel the others' build.
-        build = asyncio.ensure_future(database_sync_to_async(_build)(kind, key))
+        build = asyncio.ensure_future(in_pool(_build)(kind, key))
         build.add_done_callback(_quiet)
         self.builds += 1
         kept.pop(position, None)

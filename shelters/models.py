@@ -408,6 +408,10 @@ class Stay(models.Model):
         ]
         indexes = [
             models.Index(fields=["shelter", "checked_out_at"]),
+            # The city's occupancy history counts the arrivals and departures of a window
+            # (access.figures.stays_inside_between): a range on each time, not the whole table.
+            models.Index(fields=["checked_in_at"], name="stay_checked_in_at"),
+            models.Index(fields=["checked_out_at"], name="stay_checked_out_at"),
         ]
 
     @property

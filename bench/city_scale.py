@@ -252,7 +252,7 @@ def dashboards(
         "ALLOWED_HOSTS": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
     }
-    for name in ("DEBUG", "DB_POOL", "CONN_MAX_AGE"):  # the server decides these as `make run` would
+    for name in ("DEBUG", "DB_POOL", "CONN_MAX_AGE", "DB_STATEMENT_TIMEOUT_MS"):  # as `make run` would
         env.pop(name, None)
     server = Server(env, work_dir)
     dashboard_fanout.CONNECT_CONCURRENCY = concurrency
@@ -266,12 +266,12 @@ def dashboards(
         meter_of = CpuMeter(launcher_pid=server.process.pid, database=url.rsplit("/", 1)[1])
 
         def server_cpu() -> float:
+            """CPU seconds of the server processes (daphne, the WSGI workers, the proxy: every
+            `server*` role of bench/checkin.py's meter), reaped children included."""
             snapshot = meter_of.snapshot()
-            return (
-                sum(sum(ticks.values()) for role, ticks in snapshot.ticks.items() if role == "server")
-                / checkin.CLOCK_TICKS
-                + snapshot.reaped.get("server", 0) / checkin.CLOCK_TICKS
-            )
+            ticks = sum(sum(t.values()) for role, t in snapshot.ticks.items() if role.startswith("server"))
+            ticks += sum(n for role, n in snapshot.reaped.items() if role.startswith("server"))
+            return ticks / checkin.CLOCK_TICKS
 
         hq = Session(server.base, "bench-hq", PASSWORD)
         cookie = hq.cookie_header
@@ -415,6 +415,8 @@ def main() -> int:
         {"REDIS_URL": args.redis_url, "REDIS_PREFIX": f"city_scale_{os.getpid()}", "VAR_DIR": str(work_dir / "var")}
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # The load's INSERTs of half a million rows run longer than the site's statement timeout.
+    os.environ["DB_STATEMENT_TIMEOUT_MS"] = "0"
     database = recreate_database(args.database_url)
     log(f"database {database} recreated; migrating")
     setup_django(args.database_url)
@@ -438,6 +440,7 @@ def main() -> int:
         }
         log(f"timing in process, {args.runs} runs each")
         result["in_process"] = in_process(url=args.database_url, user_id=hq["user_id"], runs=args.runs)
+        log(f"   {result['in_process']}")
         if not args.no_sockets:
             vacuum_analyze(args.database_url)
             result["dashboards"] = dashboards(

@@ -1,6 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.shots import shoot
 from tests.system import DEMO_PASSWORD, Session
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -14,7 +15,7 @@ def log_in_at(page, server, username):
 
 
 def test_the_hq_dashboard_shows_a_check_in_made_through_the_api_without_a_reload(page, system):
-    server = system.start_daphne()
+    server = system.start_site()  # as `make run` serves it: the page and API on gunicorn, the socket on daphne
     shelter = Session(server, "manager").api("GET", "/api/shelters/").json()["results"][0]
     # HQ lists people who stay nowhere (a manager finds them only one by one, by an exact lookup).
     desk = Session(server, "hq")
@@ -35,6 +36,7 @@ def test_the_hq_dashboard_shows_a_check_in_made_through_the_api_without_a_reload
     expect(occupancy).to_have_text(str(before + len(newcomers)))
     expect(page.locator("#total-inside")).to_have_text(f"{total_before + len(newcomers):,}")
     assert page.evaluate("window.stillTheSamePage") is True
+    shoot(page, "hq-dashboard-after-check-in")
 
 
 def test_the_dashboard_says_when_it_is_reconnecting(page, system):

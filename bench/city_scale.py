@@ -284,10 +284,11 @@ def dashboards(
             "headers": {"Cookie": cookie},
         }
         log(f"{count} dashboards connecting to a cold server")
-        daphne = next(
-            int(line.split()[0])
-            for line in server.tree().get("server", [])
-            if "daphne" in line and "sandbox" not in line
+        tree = server.tree()
+        daphne = int(
+            (tree.get("server:daphne") or [line for lines in tree.values() for line in lines if "daphne" in line])[
+                0
+            ].split()[0]
         )
         spied = (daphne, work_dir / "daphne-cold.raw") if profile else None
         results["cold"] = connect_round(clients, meter=server_cpu, role="daphne", profile=spied, **common)

@@ -14,22 +14,17 @@ def marker_size(occupancy: int) -> float:
 
 
 def shelter_map(states: list[dict]) -> dict:
-    """Shelters on longitude/latitude axes: no tile server, so it works with no internet at all."""
+    """Shelters on longitude/latitude axes: no tile server, so it works with no internet at all.
+
+    Plotly validates every element of every array it is given, which for the city's 3,050 shelters
+    took about half of /dashboard/ (docs/performance.md, "City scale"): the figure is built by
+    Plotly without the per-shelter arrays, and they are put into its JSON afterwards."""
     placed = [s for s in states if s["latitude"] is not None and s["longitude"] is not None]
     figure = go.Figure(
         go.Scatter(
-            x=[s["longitude"] for s in placed],
-            y=[s["latitude"] for s in placed],
-            customdata=[s["id"] for s in placed],
-            text=[f"{s['name']}<br>{s['status_label']} {s['occupancy']}/{s['capacity'] or '–'}" for s in placed],
             hoverinfo="text",
             mode="markers",
-            marker={
-                "size": [marker_size(s["occupancy"]) for s in placed],
-                "color": [STATUS_COLOURS[s["status"]] for s in placed],
-                "line": {"width": 1, "color": "#fff"},
-                "opacity": 0.85,
-            },
+            marker={"line": {"width": 1, "color": "#fff"}, "opacity": 0.85},
         )
     )
     figure.update_layout(
@@ -46,7 +41,15 @@ def shelter_map(states: list[dict]) -> dict:
             showlegend=False,
         )
     )
-    return as_json(figure)
+    data = as_json(figure)
+    trace = data["data"][0]
+    trace["x"] = [float(s["longitude"]) for s in placed]
+    trace["y"] = [float(s["latitude"]) for s in placed]
+    trace["customdata"] = [s["id"] for s in placed]
+    trace["text"] = [f"{s['name']}<br>{s['status_label']} {s['occupancy']}/{s['capacity'] or '–'}" for s in placed]
+    trace["marker"]["size"] = [marker_size(s["occupancy"]) for s in placed]
+    trace["marker"]["color"] = [STATUS_COLOURS[s["status"]] for s in placed]
+    return data
 
 
 TIME_AXIS = {"tickformat": "%-m/%-d %H:%M", "hoverformat": "%Y-%m-%d %H:%M"}

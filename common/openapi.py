@@ -18,7 +18,8 @@ ERROR_SCHEMA = {
 }
 
 # Any operation: bad input (a NUL character, a bound), not signed in, refused, not found (or not
-# visible), throttled. A write: in conflict with the current state. With a body: too large.
+# visible), throttled. A write: in conflict with the current state. With a body: too large, or of
+# a media type the operation does not take.
 ERRORS = {
     "400": "Invalid input; `fields` names each field and what is wrong with it.",
     "401": "Not signed in.",
@@ -27,7 +28,10 @@ ERRORS = {
     "429": "Too many requests.",
 }
 WRITE_ERRORS = {"409": "In conflict with the current state (for example: already staying at a shelter)."}
-BODY_ERRORS = {"413": "The request is too large."}
+BODY_ERRORS = {
+    "413": "The request is too large.",
+    "415": "The body's media type is not one this operation takes (JSON, a form).",
+}
 
 
 def document_errors(result, generator, request, public):

@@ -111,17 +111,19 @@ STATE_COLUMNS = (
 )
 
 
-def state_of(shelter) -> dict:
+def state_of(shelter, *, labels: Mapping[str, str] | None = None) -> dict:
     """A shelter's live figures (a `ShelterState`) from its row: a Shelter, or the mapping of
-    `services.counters.STATE_COLUMNS` an UPDATE … RETURNING handed back. No personal data."""
+    STATE_COLUMNS an UPDATE … RETURNING handed back. No personal data. `labels`: the statuses'
+    labels in the active language, when the caller has them already (many shelters)."""
     values = shelter if isinstance(shelter, Mapping) else {column: getattr(shelter, column) for column in STATE_COLUMNS}
     latitude, longitude = values["latitude"], values["longitude"]
     support_counts = {code: people for code, people in (values["support_counts"] or {}).items() if people}
+    status = values["status"]
     return {
         "id": values["id"],
         "name": values["name"],
-        "status": values["status"],
-        "status_label": str(ShelterStatus(values["status"]).label),
+        "status": status,
+        "status_label": labels[status] if labels is not None else str(ShelterStatus(status).label),
         "kind": values["kind"],
         "source": values["source"],
         "capacity": values["capacity"],
@@ -132,7 +134,7 @@ def state_of(shelter) -> dict:
         "support_counts": support_counts,
         "support_people": values["support_people"],
         "alerts": shelter_alerts(
-            status=values["status"],
+            status=status,
             capacity=values["capacity"],
             occupancy=values["occupancy"],
             outside_count=values["outside_count"],
@@ -144,10 +146,13 @@ def state_of(shelter) -> dict:
 
 def shelter_states(*, shelter_ids=None, shelters: QuerySet[Shelter] | None = None) -> list[dict]:
     """Each shelter's live figures (a `ShelterState`), from its counters: one query, whatever the
-    number of people. No personal data, fine for officials."""
+    number of people; rows as tuples, not model instances (at 3,050 shelters building the instances
+    was half the time). No personal data, fine for officials."""
     if shelters is None:
         shelters = Shelter.objects.filter(pk__in=list(shelter_ids))
-    return [state_of(shelter) for shelter in shelters.only(*STATE_COLUMNS).order_by("code")]
+    labels = {status: str(label) for status, label in ShelterStatus.choices}
+    rows = shelters.order_by("code").values_list(*STATE_COLUMNS)
+    return [state_of(dict(zip(STATE_COLUMNS, row, strict=True)), labels=labels) for row in rows]
 
 
 # --- The desk's questions (consent/asking.py) ---------------------------------------------------

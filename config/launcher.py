@@ -121,6 +121,10 @@ def start_private_redis() -> tuple[subprocess.Popen, str]:
     sys.exit(f"The private Redis did not start; see {data_dir / 'redis.log'}.")
 
 
+PROXY_UPSTREAM_IDLE_SECONDS = 30
+WSGI_KEEP_ALIVE_SECONDS = 75
+
+
 def wsgi_command(port: int, *, workers: int = WEB_CONCURRENCY, threads: int = WEB_THREADS) -> list[str]:
     """gunicorn serving pages and the API on 127.0.0.1:`port`, for the proxy (tests start it too)."""
     return [
@@ -130,6 +134,10 @@ def wsgi_command(port: int, *, workers: int = WEB_CONCURRENCY, threads: int = WE
         # waiting on a row lock is not stopped by it: PostgreSQL's lock_timeout and
         # statement_timeout bound that wait (config/settings/base.py).
         *("--timeout", "60", "--graceful-timeout", "10", "--no-control-socket"),
+        # Longer than the proxy keeps an idle connection to us (PROXY_UPSTREAM_IDLE_SECONDS): the
+        # proxy closes first, so it never sends a request on a connection gunicorn just closed
+        # (Caddy does not retry a POST: the desk got a 502, twice in 60,000 check-ins).
+        *("--keep-alive", str(WSGI_KEEP_ALIVE_SECONDS)),
     ]
 
 
@@ -159,6 +167,9 @@ CADDYFILE = string.Template("""\
     handle {
         reverse_proxy 127.0.0.1:$wsgi_port {
             lb_try_duration 10s
+            transport http {
+                keepalive ${upstream_idle}s
+            }
         }
     }
 }
@@ -172,7 +183,9 @@ def proxy_config(*, host: str, port: int, wsgi_port: int, daphne_port: int) -> s
     X-Forwarded-For is set to the client's address, replacing any the client sent. While a server
     restarts, a new request waits up to 10 s for it instead of failing."""
     bind = f"[{host}]" if ":" in host else host
-    config = CADDYFILE.substitute(host=bind, port=port, wsgi_port=wsgi_port, daphne_port=daphne_port)
+    config = CADDYFILE.substitute(
+        host=bind, port=port, wsgi_port=wsgi_port, daphne_port=daphne_port, upstream_idle=PROXY_UPSTREAM_IDLE_SECONDS
+    )
     return config.replace("    ", "\t")
 
 

@@ -174,3 +174,15 @@ def test_behind_the_proxy_the_client_is_the_last_forwarded_address_and_nothing_e
     assert seen(HTTP_X_FORWARDED_FOR="2001:db8::1") == "2001:db8::1"
     assert seen() == "127.0.0.1"  # the launcher's own health checks
     assert seen(HTTP_X_FORWARDED_FOR="192.0.2.7, not-an-address") == "127.0.0.1"
+
+
+def test_the_proxy_lets_an_idle_connection_to_gunicorn_go_before_gunicorn_closes_it():
+    """Otherwise Caddy may send a POST on a connection gunicorn has just closed, and answer 502."""
+    from config import launcher
+
+    config = launcher.proxy_config(host="127.0.0.1", port=8000, wsgi_port=8001, daphne_port=8002)
+    command = launcher.wsgi_command(8001)
+    proxy_idle = int(re.search(r"keepalive (\d+)s", config).group(1))
+    wsgi_keep_alive = int(command[command.index("--keep-alive") + 1])
+
+    assert proxy_idle < wsgi_keep_alive

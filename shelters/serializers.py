@@ -220,6 +220,20 @@ class HouseholdSerializer(serializers.ModelSerializer):
         return [HouseholdMemberSerializer(member).data for member in members]
 
 
+# A stay as ids and times; StaySerializer adds the person's name where the reader may see it.
+MOVED_STAY_FIELDS = [
+    "id",
+    "evacuee",
+    "shelter",
+    "mode",
+    "checked_in_at",
+    "checked_out_at",
+    "destination",
+    "destination_shelter",
+    "source",
+]
+
+
 class StaySerializer(serializers.ModelSerializer):
     evacuee_name = serializers.CharField(source="evacuee.name", read_only=True)
     evacuee_withheld = WithheldField(source="evacuee")
@@ -230,19 +244,7 @@ class StaySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Stay
-        fields = [
-            "id",
-            "evacuee",
-            "evacuee_name",
-            "shelter",
-            "mode",
-            "checked_in_at",
-            "checked_out_at",
-            "destination",
-            "destination_shelter",
-            "source",
-            "evacuee_withheld",
-        ]
+        fields = [*MOVED_STAY_FIELDS[:2], "evacuee_name", *MOVED_STAY_FIELDS[2:], "evacuee_withheld"]
 
 
 class MovedStaySerializer(serializers.ModelSerializer):
@@ -255,17 +257,7 @@ class MovedStaySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Stay
-        fields = [
-            "id",
-            "evacuee",
-            "shelter",
-            "mode",
-            "checked_in_at",
-            "checked_out_at",
-            "destination",
-            "destination_shelter",
-            "source",
-        ]
+        fields = MOVED_STAY_FIELDS
         read_only_fields = fields
 
 

@@ -291,6 +291,43 @@ def stay_check_in(
         ) from error
 
 
+def _stays_open(
+    *,
+    shelter_id: int,
+    evacuee_ids: list[int],
+    actor: User | None,
+    mode: str,
+    idempotency_key: str | None,
+    at: datetime,
+    source: str,
+) -> tuple[CheckIn, list[Stay]]:
+    """The check-in and its stays, inserted (two statements; their unique indexes refuse a reused
+    key and a second open stay), and the audit entry of the check-in."""
+    check_in = CheckIn.objects.create(
+        idempotency_key=idempotency_key, shelter_id=shelter_id, performed_by=actor, performed_at=at
+    )
+    stays = Stay.objects.bulk_create(
+        Stay(
+            evacuee_id=evacuee_id,
+            shelter_id=shelter_id,
+            check_in=check_in,
+            mode=mode,
+            checked_in_at=at,
+            checked_in_by=actor,
+            source=source,
+        )
+        for evacuee_id in evacuee_ids
+    )
+    audit_record(
+        actor=actor,
+        action="stay.check_in",
+        object_type="check_in",
+        object_id=check_in.pk,
+        details={"shelter": shelter_id, "evacuees": evacuee_ids, "mode": mode},
+    )
+    return check_in, stays
+
+
 @transaction.atomic
 def _check_in_lean(
     *,
@@ -307,7 +344,8 @@ def _check_in_lean(
     """Five statements whatever the household's size: lock the people (reading what moves the
     counters, and whether anything of theirs moves with them), move the shelter's counters (its
     lock, its state, the operator's right and whether it takes check-ins, in one UPDATE), insert the
-    check-in (its idempotency key unique) and the stays (one open stay per person), audit."""
+    check-in (its idempotency key unique) and the stays (one open stay per person), audit
+    (`_stays_open`)."""
     people = (among if among is not None else Evacuee.objects.all()).filter(pk__in=evacuee_ids)
     columns = ["pk", "anonymised_at", "requires_evacuation_support", "support_codes"]
     pending = move_pending()
@@ -321,32 +359,19 @@ def _check_in_lean(
     state = shelter_figures_move(shelter_id, figures, at=at, accepting_only=True, operator=operator)
     if state is None:
         raise _NotLean
-    check_in = CheckIn.objects.create(
-        idempotency_key=idempotency_key, shelter_id=shelter_id, performed_by=actor, performed_at=at
-    )
-    stays = Stay.objects.bulk_create(
-        Stay(
-            evacuee_id=evacuee_id,
-            shelter_id=shelter_id,
-            check_in=check_in,
-            mode=mode,
-            checked_in_at=at,
-            checked_in_by=actor,
-            source=source,
-        )
-        for evacuee_id in evacuee_ids
+    check_in, stays = _stays_open(
+        shelter_id=shelter_id,
+        evacuee_ids=evacuee_ids,
+        actor=actor,
+        mode=mode,
+        idempotency_key=idempotency_key,
+        at=at,
+        source=source,
     )
     moving = [pk for pk, row in found.items() if pending is not None and row[-1]]
     if moving:
         people_moved(evacuee_ids=moving, to_shelter_id=shelter_id, actor=actor)
     _figures_moved(Shelter(**{name: state[name] for name in STATE_COLUMNS}), state, actor=actor, at=at)
-    audit_record(
-        actor=actor,
-        action="stay.check_in",
-        object_type="check_in",
-        object_id=check_in.pk,
-        details={"shelter": shelter_id, "evacuees": evacuee_ids, "mode": mode},
-    )
     return CheckInResult(check_in=check_in, stays=stays, replayed=False)
 
 
@@ -434,32 +459,19 @@ def _check_in(
             field="evacuees",
             status_code=409,
         )
-    check_in = CheckIn.objects.create(
-        idempotency_key=idempotency_key, shelter=shelter, performed_by=actor, performed_at=at
-    )
-    stays = Stay.objects.bulk_create(
-        Stay(
-            evacuee_id=evacuee_id,
-            shelter=shelter,
-            check_in=check_in,
-            mode=mode,
-            checked_in_at=at,
-            checked_in_by=actor,
-            source=source,
-        )
-        for evacuee_id in evacuee_ids
+    check_in, stays = _stays_open(
+        shelter_id=shelter.pk,
+        evacuee_ids=evacuee_ids,
+        actor=actor,
+        mode=mode,
+        idempotency_key=idempotency_key,
+        at=at,
+        source=source,
     )
     figures = figures_of((mode, row[2], row[3]) for row in found.values())
     _adjust_counts(shelter, figures, actor=actor, at=at)
     # Open cases and requests of people who stayed elsewhere before come along to this shelter.
     people_moved(evacuee_ids=evacuee_ids, to_shelter_id=shelter.pk, actor=actor)
-    audit_record(
-        actor=actor,
-        action="stay.check_in",
-        object_type="check_in",
-        object_id=check_in.pk,
-        details={"shelter": shelter.pk, "evacuees": evacuee_ids, "mode": mode},
-    )
     return CheckInResult(check_in=check_in, stays=stays, replayed=False)
 
 

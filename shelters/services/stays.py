@@ -155,6 +155,11 @@ def _figures_moved(shelter: Shelter, state: dict, *, actor: User | None, at: dat
     # else _apply_status noted the shelter: it is read again after commit, with its new status.
 
 
+def _state_moved(state: dict, *, actor: User | None, at: datetime) -> None:
+    """`_figures_moved` for a lean path, which holds the shelter's lock but only its returned state."""
+    _figures_moved(Shelter(**{name: state[name] for name in STATE_COLUMNS}), state, actor=actor, at=at)
+
+
 def automatic_full_apply(*, shelter: Shelter, actor: User | None, at: datetime) -> None:
     """Set or lift 満員 on a locked shelter from its occupancy and capacity.
 
@@ -371,7 +376,7 @@ def _check_in_lean(
     moving = [pk for pk, row in found.items() if pending is not None and row[-1]]
     if moving:
         people_moved(evacuee_ids=moving, to_shelter_id=shelter_id, actor=actor)
-    _figures_moved(Shelter(**{name: state[name] for name in STATE_COLUMNS}), state, actor=actor, at=at)
+    _state_moved(state, actor=actor, at=at)
     return CheckInResult(check_in=check_in, stays=stays, replayed=False)
 
 
@@ -606,7 +611,7 @@ def _check_out_lean(*, stay_id: int, actor: User | None, destination: str, at: d
         raise _NotLean
     checked_out_at = max(at, seen.checked_in_at)
     _close_open_stay(stay_id, seen, checked_out_at=checked_out_at, checked_out_by=actor, destination=destination)
-    _figures_moved(Shelter(**{name: state[name] for name in STATE_COLUMNS}), state, actor=actor, at=at)
+    _state_moved(state, actor=actor, at=at)
     audit_record(
         actor=actor,
         action="stay.check_out",
@@ -671,6 +676,22 @@ def stay_transfer(
     return _transfer(**arguments, among=among)
 
 
+def _stay_arrived(
+    *, evacuee_id: int, shelter_id: int, mode: str, source: str, actor: User | None, at: datetime
+) -> Stay:
+    """The transferred person's new stay and the check-in that opens it (no key: the transfer's own)."""
+    check_in = CheckIn.objects.create(shelter_id=shelter_id, performed_by=actor, performed_at=at)
+    return Stay.objects.create(
+        evacuee_id=evacuee_id,
+        shelter_id=shelter_id,
+        check_in=check_in,
+        mode=mode,
+        checked_in_at=at,
+        checked_in_by=actor,
+        source=source,
+    )
+
+
 @transaction.atomic
 def _transfer_lean(
     *, stay_id: int, to_shelter_id: int, actor: User | None, mode: str | None, at: datetime, among
@@ -695,19 +716,12 @@ def _transfer_lean(
         destination=Destination.OTHER_SHELTER,
         destination_shelter_id=to_shelter_id,
     )
-    check_in = CheckIn.objects.create(shelter_id=to_shelter_id, performed_by=actor, performed_at=at)
-    new_stay = Stay.objects.create(
-        evacuee_id=seen.evacuee_id,
-        shelter_id=to_shelter_id,
-        check_in=check_in,
-        mode=new_mode,
-        checked_in_at=at,
-        checked_in_by=actor,
-        source=seen.source,
+    new_stay = _stay_arrived(
+        evacuee_id=seen.evacuee_id, shelter_id=to_shelter_id, mode=new_mode, source=seen.source, actor=actor, at=at
     )
     people_moved(evacuee_ids=[seen.evacuee_id], to_shelter_id=to_shelter_id, actor=actor)
     for state in states.values():
-        _figures_moved(Shelter(**{name: state[name] for name in STATE_COLUMNS}), state, actor=actor, at=at)
+        _state_moved(state, actor=actor, at=at)
     audit_record(
         actor=actor,
         action="stay.transfer",
@@ -744,15 +758,8 @@ def _transfer(*, stay_id: int, to_shelter_id: int, actor: User | None, mode: str
         destination_shelter=target,
         at=at,
     )
-    check_in = CheckIn.objects.create(shelter=target, performed_by=actor, performed_at=at)
-    new_stay = Stay.objects.create(
-        evacuee_id=stay.evacuee_id,
-        shelter=target,
-        check_in=check_in,
-        mode=mode,
-        checked_in_at=at,
-        checked_in_by=actor,
-        source=stay.source,
+    new_stay = _stay_arrived(
+        evacuee_id=stay.evacuee_id, shelter_id=target.pk, mode=mode, source=stay.source, actor=actor, at=at
     )
     _adjust_counts(target, _stay_figures(mode, stay.evacuee_id), actor=actor, at=at)
     people_moved(evacuee_ids=[stay.evacuee_id], to_shelter_id=target.pk, actor=actor)
